@@ -1,0 +1,31 @@
+import type { LookupAddress, LookupOptions } from 'node:dns';
+import { rootCertificates } from 'node:tls';
+import { Agent } from 'undici';
+import type { VaultState } from '../state.ts';
+
+type LookupCallback = (err: Error | null, address: string | LookupAddress[], family?: number) => void;
+
+/**
+ * One keep-alive pool per origin, HTTP/2 where the upstream offers it. Every new connection looks its
+ * host up through the vault's own resolver, which applies the SSRF guard, so the socket dials exactly
+ * the address that was checked — never a second, unchecked DNS answer.
+ */
+export function createUpstreamAgent(state: VaultState): Agent {
+  const lookup = (hostname: string, options: LookupOptions, callback: LookupCallback) => {
+    state.resolve(hostname, 443, state.policy).then(
+      (target) =>
+        options.all
+          ? callback(null, [{ address: target.address, family: target.family }])
+          : callback(null, target.address, target.family),
+      (err: Error) => callback(err, ''),
+    );
+  };
+  return new Agent({
+    allowH2: true,
+    keepAliveTimeout: 30_000,
+    connections: 64,
+    headersTimeout: 60_000,
+    bodyTimeout: 300_000,
+    connect: { ca: [...rootCertificates, ...state.upstreamCa], lookup, timeout: 10_000 },
+  });
+}
