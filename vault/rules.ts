@@ -35,7 +35,8 @@ export function egressRules(input: EgressRulesInput): EgressRuleSet {
   if (typeof input !== 'object' || input === null) throw new TypeError('egressRules: input must be an object');
   if (input.mode === 'local') return { iptables: localRules(input), ip6tables: ip6DropAll() };
   if (input.mode === 'kubernetes') return { iptables: kubernetesRules(input), ip6tables: ip6DropAll() };
-  throw new TypeError(`egressRules: mode must be 'local' or 'kubernetes', got ${JSON.stringify((input as { mode?: unknown }).mode)}`);
+  const mode = JSON.stringify((input as { mode?: unknown }).mode);
+  throw new TypeError(`egressRules: mode must be 'local' or 'kubernetes', got ${mode}`);
 }
 
 type LocalInput = Extract<EgressRulesInput, { mode: 'local' }>;
@@ -56,10 +57,7 @@ function localRules(input: LocalInput): string {
     '-A OUTPUT -o lo -j ACCEPT',
     `-A OUTPUT ${INVALID}`,
     `-A OUTPUT ${ESTABLISHED}`,
-    `-A OUTPUT -d ${vault}/32 -p tcp --dport ${ports.tls} -j ACCEPT`,
-    `-A OUTPUT -d ${vault}/32 -p tcp --dport ${ports.http} -j ACCEPT`,
-    `-A OUTPUT -d ${vault}/32 -p udp --dport ${ports.dns} -j ACCEPT`,
-    `-A OUTPUT -d ${vault}/32 -p tcp --dport ${ports.dns} -j ACCEPT`,
+    ...vaultListeners(vault, ports),
     ...inputChain(agentPort === undefined ? [] : [`-s ${vault}/32 -p tcp --dport ${agentPort}`]),
   ];
   return natTable(nat) + filterTable(filter);
@@ -85,14 +83,28 @@ function kubernetesRules(input: KubernetesInput): string {
     `-A OUTPUT ${INVALID}`,
     `-A OUTPUT ${ESTABLISHED}`,
     `-A OUTPUT ${vaultOwner} -j ACCEPT`,
+    // REDIRECT rewrites the destination to 127.0.0.1, but `-o` still names the original interface
+    // in this hook, so `-o lo` does not cover redirected packets: accept them by their new destination.
+    ...vaultListeners('127.0.0.1', ports),
     ...inputChain([`-p tcp --dport ${agentPort}`, `-p tcp --dport ${controlPort}`]),
   ];
   return natTable(nat) + filterTable(filter);
 }
 
+/** OUTPUT openings to exactly the vault's interception listeners at `address`. */
+function vaultListeners(address: string, ports: VaultPorts): string[] {
+  return [
+    `-A OUTPUT -d ${address}/32 -p tcp --dport ${ports.tls} -j ACCEPT`,
+    `-A OUTPUT -d ${address}/32 -p tcp --dport ${ports.http} -j ACCEPT`,
+    `-A OUTPUT -d ${address}/32 -p udp --dport ${ports.dns} -j ACCEPT`,
+    `-A OUTPUT -d ${address}/32 -p tcp --dport ${ports.dns} -j ACCEPT`,
+  ];
+}
+
 /** INPUT: loopback, replies, then the listed openings; INVALID goes first as on OUTPUT. */
 function inputChain(openings: string[]): string[] {
-  return ['-A INPUT -i lo -j ACCEPT', `-A INPUT ${INVALID}`, `-A INPUT ${ESTABLISHED}`, ...openings.map((m) => `-A INPUT ${m} -j ACCEPT`)];
+  const accepts = openings.map((match) => `-A INPUT ${match} -j ACCEPT`);
+  return ['-A INPUT -i lo -j ACCEPT', `-A INPUT ${INVALID}`, `-A INPUT ${ESTABLISHED}`, ...accepts];
 }
 
 function natTable(rules: string[]): string {
@@ -126,7 +138,11 @@ function checkPort(field: string, value: unknown): number {
 function checkVaultPorts(value: unknown): VaultPorts {
   if (typeof value !== 'object' || value === null) throw new TypeError('egressRules: ports must be an object {tls, http, dns}');
   const raw = value as Record<string, unknown>;
-  const ports = { tls: checkPort('ports.tls', raw.tls), http: checkPort('ports.http', raw.http), dns: checkPort('ports.dns', raw.dns) };
+  const ports = {
+    tls: checkPort('ports.tls', raw.tls),
+    http: checkPort('ports.http', raw.http),
+    dns: checkPort('ports.dns', raw.dns),
+  };
   checkDistinct({ 'ports.tls': ports.tls, 'ports.http': ports.http, 'ports.dns': ports.dns });
   return ports;
 }

@@ -30,11 +30,9 @@ export function replaceInBuffer(bytes: Buffer, patterns: readonly StreamPattern[
 export function createStreamReplacer(patterns: readonly StreamPattern[]): Transform {
   const holdBack = Math.max(0, (patterns[0]?.from.length ?? 0) - 1);
   let held: Buffer = Buffer.alloc(0);
-  const emit = (stream: Transform, bytes: Buffer, startLimit: number, done: TransformCallback) => {
+  const emit = (stream: Transform, bytes: Buffer, final: boolean, done: TransformCallback) => {
     try {
-      const { pieces, end } = replaceMatches(bytes, patterns, startLimit);
-      const keepFrom = startLimit === Infinity ? bytes.length : firstPossibleMatch(bytes, patterns, Math.max(end, startLimit));
-      pieces.push(bytes.subarray(end, keepFrom));
+      const { pieces, keepFrom } = replaceStreamed(bytes, patterns, final ? Infinity : bytes.length - holdBack);
       held = Buffer.from(bytes.subarray(keepFrom)); // a copy, so a big chunk is not retained by a view
       const output = Buffer.concat(pieces);
       if (output.length > 0) stream.push(output);
@@ -45,13 +43,41 @@ export function createStreamReplacer(patterns: readonly StreamPattern[]): Transf
   };
   return new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
-      const bytes = held.length > 0 ? Buffer.concat([held, chunk]) : chunk;
-      // A match may only start where the longest pattern would fit entirely in `bytes`.
-      emit(this, bytes, bytes.length - holdBack, done);
+      emit(this, held.length > 0 ? Buffer.concat([held, chunk]) : chunk, false, done);
     },
     flush(done: TransformCallback) {
-      emit(this, held, Infinity, done);
+      emit(this, held, true, done);
     },
+  });
+}
+
+/**
+ * Before `tailStart` the longest pattern fits entirely, so native indexOf decides. In the tail, each
+ * position is checked against every pattern: a complete match is replaced, a pattern that agrees with
+ * every byte present but runs past the end means more input is needed, so the rest is held.
+ */
+function replaceStreamed(bytes: Buffer, patterns: readonly StreamPattern[], tailStart: number): { pieces: Buffer[]; keepFrom: number } {
+  const { pieces, end } = replaceMatches(bytes, patterns, tailStart);
+  let emitted = end;
+  let p = Math.max(end, tailStart);
+  while (p < bytes.length) {
+    const pattern = longestAgreeing(bytes, patterns, p);
+    if (pattern && p + pattern.from.length > bytes.length) break;
+    if (pattern) {
+      pieces.push(bytes.subarray(emitted, p), pattern.replace());
+      emitted = p += pattern.from.length;
+    } else p++;
+  }
+  pieces.push(bytes.subarray(emitted, p));
+  return { pieces, keepFrom: p };
+}
+
+/** The longest pattern that agrees with every byte present from `p` on (it may run past the end). */
+function longestAgreeing(bytes: Buffer, patterns: readonly StreamPattern[], p: number): StreamPattern | undefined {
+  return patterns.find(({ from }) => {
+    if (bytes[p] !== from[0]) return false;
+    const n = Math.min(from.length, bytes.length - p);
+    return bytes.compare(from, 0, n, p, p + n) === 0;
   });
 }
 
@@ -69,18 +95,6 @@ function replaceMatches(bytes: Buffer, patterns: readonly StreamPattern[], start
     });
   }
   return { pieces, end };
-}
-
-/** The first position at or after `from` where a pattern agrees with every byte that is there. */
-function firstPossibleMatch(bytes: Buffer, patterns: readonly StreamPattern[], from: number): number {
-  for (let p = from; p < bytes.length; p++) {
-    for (const { from: pattern } of patterns) {
-      if (bytes[p] !== pattern[0]) continue;
-      const n = Math.min(pattern.length, bytes.length - p);
-      if (bytes.compare(pattern, 0, n, p, p + n) === 0) return p;
-    }
-  }
-  return bytes.length;
 }
 
 /** Index of the earliest match; on a tie the lowest index, which is the longest pattern. */

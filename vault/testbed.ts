@@ -36,6 +36,8 @@ export interface TestSandbox {
   readonly controlToken: string;
   /** CA certificate PEM, readable by clientUid. */
   readonly caFile: string;
+  /** The vault process's pid on the host, or null without a vault. */
+  readonly vaultPid: number | null;
   /** Runs argv inside the netns as clientUid (no capabilities, no_new_privs); killed after timeoutMs (default 30 s). */
   exec(argv: string[], opts?: { env?: Record<string, string>; input?: string | Buffer; timeoutMs?: number }): Promise<ExecResult>;
   /** Same as exec, but returns the ChildProcess for streaming clients. */
@@ -164,6 +166,7 @@ function sandboxHandle(parts: {
     controlUrl: vault?.running.controlUrl ?? '',
     controlToken: vault?.running.controlToken ?? '',
     caFile: vault?.caFile ?? '',
+    vaultPid: vault?.running.process.pid ?? null,
     exec: (argv, opts = {}) => net.client.exec(argv, opts),
     spawn: (argv, opts = {}) => net.client.spawn(argv, opts.env),
     close: () =>
@@ -185,7 +188,9 @@ function deleteNetns(netns: string): void {
     }
   }
   const result = runToolSync(['ip', 'netns', 'del', netns]);
-  if (result.code !== 0 && !result.stderr.includes('No such file')) throw new Error(`ip netns del ${netns}: ${result.stderr.trim()}`);
+  if (result.code !== 0 && !result.stderr.includes('No such file')) {
+    throw new Error(`ip netns del ${netns}: ${result.stderr.trim()}`);
+  }
 }
 
 function cleanUpAfterFailure(cleanup: CleanupStack, cause: unknown): void {

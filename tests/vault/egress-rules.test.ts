@@ -1,5 +1,6 @@
 // DESIGN.md §3.1: the emitted rule text, then the rules at work in a real netns built by the testbed,
 // probed by a real unprivileged client against stand-in listeners this test starts on the host.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyEgressRules, egressRules, type EgressRulesInput, type VaultPorts } from '../../vault/rules.ts';
 import { runTool, runToolOrThrow } from '../../vault/run-tool.ts';
 import { createTestSandbox, type TestSandbox } from '../../vault/testbed.ts';
+import { ensureSystemUser, type SystemUser } from '../../vault/testbed/users.ts';
 
 const PORTS: VaultPorts = { tls: 15443, http: 15080, dns: 15053 };
 
@@ -69,13 +71,17 @@ describe('egressRules: the emitted text', () => {
     ]);
   });
 
-  it('kubernetes filter: only the vault uid leaves; inbound only the agent and control ports', () => {
+  it('kubernetes filter: only the vault uid and redirected packets leave; inbound only the agent and control ports', () => {
     for (const name of ['INPUT', 'OUTPUT', 'FORWARD']) expect(chain(k8s.iptables, 'filter', name).policy).toBe('DROP');
     expect(chain(k8s.iptables, 'filter', 'OUTPUT').rules).toEqual([
       '-o lo -j ACCEPT',
       '-m conntrack --ctstate INVALID -j DROP',
       '-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
       '-m owner --uid-owner 1500 -j ACCEPT',
+      '-d 127.0.0.1/32 -p tcp --dport 15443 -j ACCEPT',
+      '-d 127.0.0.1/32 -p tcp --dport 15080 -j ACCEPT',
+      '-d 127.0.0.1/32 -p udp --dport 15053 -j ACCEPT',
+      '-d 127.0.0.1/32 -p tcp --dport 15053 -j ACCEPT',
     ]);
     expect(chain(k8s.iptables, 'filter', 'INPUT').rules).toEqual([
       '-i lo -j ACCEPT',
@@ -212,7 +218,11 @@ async function hostInterfaceOf(address: string): Promise<string> {
   return name;
 }
 
-const HOST_V6 = 'fd00:213:5eed::1';
+/** A ULA address for the host end of the veth, derived from H so parallel runs do not collide. */
+function hostV6For(hostAddress: string): string {
+  const [, , third, fourth] = hostAddress.split('.').map(Number);
+  return `fd00:213:${(third ?? 0).toString(16)}:${(fourth ?? 0).toString(16)}::1`;
+}
 
 describe.skipIf(!isRoot)('egress rules in a real netns (local mode)', () => {
   let sandbox: TestSandbox;
@@ -222,6 +232,7 @@ describe.skipIf(!isRoot)('egress rules in a real netns (local mode)', () => {
   let tls: StandIn, http: StandIn, dnsUdp: StandIn, dnsTcp: StandIn;
   let forbiddenTcp: StandIn, forbiddenUdp: StandIn, otherTls: StandIn, v6: StandIn;
   let hostLoopback: StandIn & { port: number };
+  let HOST_V6: string;
   const FORBIDDEN_TCP = 15999; // stands for the gateway or the vault's control port
   const FORBIDDEN_UDP = 15998;
 
@@ -229,6 +240,7 @@ describe.skipIf(!isRoot)('egress rules in a real netns (local mode)', () => {
     [sandbox, other] = await Promise.all([createTestSandbox({ startVault: false }), createTestSandbox({ startVault: false })]);
     const H = sandbox.hostAddress;
     hostInterface = await hostInterfaceOf(H);
+    HOST_V6 = hostV6For(H);
     await runToolOrThrow(['ip', '-6', 'addr', 'add', `${HOST_V6}/64`, 'dev', hostInterface, 'nodad']);
     const started = await Promise.all([
       tcpStandIn(H, PORTS.tls, 'tls'),
@@ -242,8 +254,7 @@ describe.skipIf(!isRoot)('egress rules in a real netns (local mode)', () => {
       tcpStandIn('127.0.0.1', 0, 'host-loopback'),
     ]);
     standIns.push(...started);
-    [tls, http, dnsUdp, dnsTcp, forbiddenTcp, forbiddenUdp, otherTls, v6] = started as [StandIn, StandIn, StandIn, StandIn, StandIn, StandIn, StandIn, StandIn];
-    hostLoopback = started[8] as StandIn & { port: number };
+    [tls, http, dnsUdp, dnsTcp, forbiddenTcp, forbiddenUdp, otherTls, v6, hostLoopback] = started;
     await selfCheck(forbiddenTcp, 'tcp', H, FORBIDDEN_TCP);
     await selfCheck(forbiddenUdp, 'udp', H, FORBIDDEN_UDP);
     await selfCheck(otherTls, 'tcp', other.hostAddress, PORTS.tls);
@@ -282,7 +293,8 @@ describe.skipIf(!isRoot)('egress rules in a real netns (local mode)', () => {
     expect(await probe(sandbox, 'tcp', sandbox.hostAddress, 80)).toEqual({ ok: true, reply: 'http' });
     expect(await probe(sandbox, 'udp', sandbox.hostAddress, 53)).toEqual({ ok: true, reply: 'dns-udp' });
     expect(await probe(sandbox, 'tcp', sandbox.hostAddress, 53)).toEqual({ ok: true, reply: 'dns-tcp' });
-    expect([http.peers, dnsUdp.peers, dnsTcp.peers]).toEqual([[sandbox.sandboxAddress], [sandbox.sandboxAddress], [sandbox.sandboxAddress]]);
+    const S = sandbox.sandboxAddress;
+    expect([http.peers, dnsUdp.peers, dnsTcp.peers]).toEqual([[S], [S], [S]]);
   });
 
   it('the vault ports on H are reachable directly too, as the filter allows exactly them', async () => {
@@ -379,29 +391,75 @@ describe.skipIf(!isRoot)('egress rules in a real netns (local mode)', () => {
   });
 });
 
+/** Stands in for the vault's TLS listener inside the pod netns (the vault shares it in Kubernetes). */
+const POD_LISTENER = `
+import socket, sys
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(('127.0.0.1', int(sys.argv[1])))
+srv.listen(8)
+print('ready', flush=True)
+while True:
+    conn, _ = srv.accept()
+    conn.recv(100)
+    conn.sendall(b'redirected\\n')
+    conn.close()
+`;
+
+const SYSTEM_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+
 describe.skipIf(!isRoot)('egress rules in a real netns (kubernetes mode)', () => {
   const netns = `lap-k8srules-${process.pid}`;
-  const VAULT_UID = 1500;
+  let vaultUser: SystemUser;
+  let clientUser: SystemUser;
+  let listener: ChildProcess | undefined;
+
+  /** Runs the probe inside the pod netns as `user`, the way the pod's containers would run it. */
+  async function podProbe(user: SystemUser, host: string, port: number): Promise<ProbeResult> {
+    const ids = ['--reuid', String(user.uid), '--regid', String(user.gid), '--clear-groups'];
+    const setpriv = ['setpriv', ...ids, '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--'];
+    const python = ['env', `PATH=${SYSTEM_PATH}`, 'python3', '-c', PROBE, JSON.stringify({ proto: 'tcp', host, port, timeout: 2 })];
+    return JSON.parse(await runToolOrThrow(['ip', 'netns', 'exec', netns, ...setpriv, ...python])) as ProbeResult;
+  }
 
   beforeAll(async () => {
+    vaultUser = await ensureSystemUser('lap-vault');
+    clientUser = await ensureSystemUser('lap-sandbox');
     await runToolOrThrow(['ip', 'netns', 'add', netns]);
+    // A pod has a default route; a veth whose peer answers nothing plays the pod network.
+    await runToolOrThrow(['ip', '-n', netns, 'link', 'add', 'pod0', 'type', 'veth', 'peer', 'name', 'pod1']);
+    await runToolOrThrow(['ip', '-n', netns, 'addr', 'add', '192.0.2.1/24', 'dev', 'pod0']);
+    for (const link of ['lo', 'pod0', 'pod1']) await runToolOrThrow(['ip', '-n', netns, 'link', 'set', link, 'up']);
+    await runToolOrThrow(['ip', '-n', netns, 'route', 'add', 'default', 'dev', 'pod0']);
   });
 
   afterAll(async () => {
+    listener?.kill('SIGKILL');
     await runTool(['ip', 'netns', 'del', netns]);
   });
 
   it('the kernel accepts the rule set, and applying it twice leaves exactly one copy', async () => {
-    const rules = egressRules({ mode: 'kubernetes', vaultUid: VAULT_UID, ports: PORTS, agentPort: 7000, controlPort: 7001 });
+    const rules = egressRules({ mode: 'kubernetes', vaultUid: vaultUser.uid, ports: PORTS, agentPort: 7000, controlPort: 7001 });
     await applyEgressRules(netns, rules);
-    const once1 = await runToolOrThrow(['ip', 'netns', 'exec', netns, 'iptables-nft', '-S']);
+    const first = await runToolOrThrow(['ip', 'netns', 'exec', netns, 'iptables-nft', '-S']);
     await applyEgressRules(netns, rules);
-    const once2 = await runToolOrThrow(['ip', 'netns', 'exec', netns, 'iptables-nft', '-S']);
-    expect(once2).toBe(once1);
-    expect(once1).toContain('-P OUTPUT DROP');
-    expect(once1).toContain(`-A OUTPUT -m owner --uid-owner ${VAULT_UID} -j ACCEPT`);
-    const nat = await runToolOrThrow(['ip', 'netns', 'exec', netns, 'iptables-nft', '-t', 'nat', '-S', 'OUTPUT']);
-    expect(nat.match(/REDIRECT/g)).toHaveLength(4);
+    expect(await runToolOrThrow(['ip', 'netns', 'exec', netns, 'iptables-nft', '-S'])).toBe(first);
+    expect(first).toContain('-P OUTPUT DROP');
+    expect(first).toContain(`-A OUTPUT -m owner --uid-owner ${vaultUser.uid} -j ACCEPT`);
+  });
+
+  it("redirects the sandbox uid's 443 to the vault port; the vault uid is not redirected; other ports are dropped", async () => {
+    const python = ['env', `PATH=${SYSTEM_PATH}`, 'python3', '-c', POD_LISTENER, String(PORTS.tls)];
+    listener = spawn('ip', ['netns', 'exec', netns, ...python], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [ready] = (await once(listener.stdout!, 'data')) as [Buffer];
+    expect(ready.toString()).toContain('ready');
+    expect(await podProbe(clientUser, '192.0.2.77', 443)).toEqual({ ok: true, reply: 'redirected' });
+    const [asVault, otherPort] = await Promise.all([
+      podProbe(vaultUser, '192.0.2.77', 443),
+      podProbe(clientUser, '192.0.2.77', 8443),
+    ]);
+    expect(asVault.ok).toBe(false);
+    expect(otherPort.ok).toBe(false);
   });
 
   it('reports the tool and its stderr when the kernel refuses the text', async () => {

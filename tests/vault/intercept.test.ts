@@ -179,9 +179,9 @@ describe.skipIf(!isRoot)('vault interception in a real sandbox', () => {
 
   it('never swaps a credential into plain HTTP and blocks its stub there', async () => {
     const before = upstream.received.length;
-    const r = await sandbox.exec(['curl', '-sS', '-i', 'http://plain.example.com/user', '-H', `Authorization: Bearer ${githubStub}`], { env });
+    const r = await sandbox.exec(['curl', '-sS', '-i', 'http://api.github.com/user', '-H', `Authorization: Bearer ${githubStub}`], { env });
     expect(r.stdout).toMatch(/^HTTP\/1\.1 403/);
-    expect(r.stdout).toContain('plain HTTP');
+    expect(r.stdout).toContain('GITHUB_TOKEN is never sent over plain HTTP');
     expect(upstream.received.length).toBe(before);
     const ok = await sandbox.exec(['curl', '-sS', 'http://plain.example.com/user'], { env });
     expect(JSON.parse(ok.stdout).login).toBe('octocat');

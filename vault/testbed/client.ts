@@ -54,7 +54,9 @@ export class SandboxClient {
 
   exec(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new TypeError(`exec: timeoutMs must be a positive number, got ${timeoutMs}`);
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      throw new TypeError(`exec: timeoutMs must be a positive number, got ${timeoutMs}`);
+    }
     const child = this.spawn(argv, opts.env);
     return collect(child, opts.input ?? '', timeoutMs);
   }

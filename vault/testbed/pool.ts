@@ -22,7 +22,8 @@ export async function claimVethSlot(netns: string): Promise<VethSlot> {
   const first = randomInt(POOL_SLOTS);
   for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
     const slot = vethSlot((first + attempt) % POOL_SLOTS);
-    const add = await runTool(['ip', 'link', 'add', slot.hostInterface, 'type', 'veth', 'peer', 'name', slot.sandboxInterface, 'netns', netns]);
+    const { hostInterface, sandboxInterface } = slot;
+    const add = await runTool(['ip', 'link', 'add', hostInterface, 'type', 'veth', 'peer', 'name', sandboxInterface, 'netns', netns]);
     if (add.code !== 0) {
       if (add.stderr.includes('File exists')) continue;
       throw new Error(`ip link add ${slot.hostInterface} failed: ${add.stderr.trim()}`);

@@ -1,0 +1,129 @@
+// The real vault (vault/main.ts) as a child process on loopback, configured over its control API the
+// way the gateway does it.
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ChildGroup } from './children.ts';
+
+export interface VaultPorts {
+  tls: number;
+  http: number;
+  dns: number;
+  control: number;
+}
+
+export interface BenchVault {
+  pid: number;
+  ports: VaultPorts;
+  controlUrl: string;
+  controlToken: string;
+}
+
+export interface VaultLaunch {
+  dir: string;
+  upstreamCaFile: string;
+  /** name → '127.0.0.1:port' */
+  hosts: Record<string, string>;
+  /** Extra node flags for the vault only, e.g. --cpu-prof. */
+  nodeFlags: string[];
+}
+
+const VAULT_MAIN = fileURLToPath(new URL('../../vault/main.ts', import.meta.url));
+const READY_TIMEOUT_MS = 20_000;
+const TAIL_BYTES = 4_000;
+
+export async function startVaultProcess(group: ChildGroup, launch: VaultLaunch): Promise<BenchVault> {
+  const controlToken = randomBytes(32).toString('hex');
+  const tokenFile = join(launch.dir, 'control-token');
+  writeFileSync(tokenFile, controlToken, { mode: 0o600 });
+  const configFile = join(launch.dir, 'vault-config.json');
+  const config = {
+    session: 'bench',
+    listen: { address: '127.0.0.1', tlsPort: 0, httpPort: 0, dnsPort: 0 },
+    control: { host: '127.0.0.1', port: 0 },
+    tokenFile,
+    syntheticAddress: '127.0.0.1',
+    upstream: { extraCaFiles: [launch.upstreamCaFile], hosts: launch.hosts },
+  };
+  writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 });
+  const child = group.spawn(process.execPath, [...launch.nodeFlags, VAULT_MAIN, '--config', configFile], {
+    cwd: launch.dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const ports = await waitForReady(child);
+  return { pid: child.pid ?? 0, ports, controlUrl: `http://127.0.0.1:${ports.control}`, controlToken };
+}
+
+/**
+ * Reads stdout up to the "vault ready" line, then keeps draining it (one JSON log line per request:
+ * a full pipe would stall the vault) while remembering only a short tail for error messages.
+ */
+function waitForReady(child: ChildProcess): Promise<VaultPorts> {
+  let tail = '';
+  let ready = false;
+  const remember = (chunk: Buffer) => (tail = (tail + chunk.toString('utf8')).slice(-TAIL_BYTES));
+  child.stderr?.on('data', remember);
+  return new Promise((resolve, reject) => {
+    const fail = (why: string) => {
+      if (ready) return;
+      ready = true;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`the vault did not start: ${why}\n${tail}`));
+    };
+    const timer = setTimeout(() => fail(`no "vault ready" line within ${READY_TIMEOUT_MS / 1000} s`), READY_TIMEOUT_MS);
+    child.once('error', (err) => fail(err.message));
+    child.once('exit', (code, signal) => fail(`it exited (${signal ?? `code ${code}`})`));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      remember(chunk);
+      if (ready) return;
+      const ports = tail.split('\n').map(readyPorts).find((p) => p !== undefined);
+      if (!ports) return;
+      ready = true;
+      clearTimeout(timer);
+      resolve(ports);
+    });
+  });
+}
+
+function readyPorts(line: string): VaultPorts | undefined {
+  let entry: { msg?: unknown; ports?: Partial<VaultPorts> };
+  try {
+    entry = JSON.parse(line) as typeof entry;
+  } catch {
+    return undefined;
+  }
+  const ports = entry.ports;
+  if (entry.msg !== 'vault ready' || !ports) return undefined;
+  return [ports.tls, ports.http, ports.dns, ports.control].every((p) => typeof p === 'number') ? (ports as VaultPorts) : undefined;
+}
+
+async function control(vault: BenchVault, method: string, path: string, body?: unknown): Promise<Response> {
+  const res = await fetch(`${vault.controlUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${vault.controlToken}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!res.ok) throw new Error(`vault control ${method} ${path}: ${res.status} ${await res.text()}`);
+  return res;
+}
+
+export interface BenchCredential {
+  name: string;
+  value: string;
+  hosts: string[];
+}
+
+/** Policy and one header credential, as the gateway would set them; returns the stub and the vault's CA. */
+export async function configureVault(vault: BenchVault, credential: BenchCredential, allowPrivate: string[]): Promise<{ stub: string; caPem: string }> {
+  await control(vault, 'PUT', '/v1/policy', { default: 'allow', allowPrivate });
+  const res = await control(vault, 'PUT', '/v1/credentials', { credentials: [{ ...credential, places: ['header'] }] });
+  const { credentials } = (await res.json()) as { credentials: { name: string; stub: string }[] };
+  const stub = credentials.find((c) => c.name === credential.name)?.stub;
+  if (!stub) throw new Error(`PUT /v1/credentials did not return a stub for ${credential.name}`);
+  const caPem = await (await control(vault, 'GET', '/v1/ca.pem')).text();
+  return { stub, caPem };
+}
