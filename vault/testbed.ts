@@ -38,6 +38,8 @@ export interface TestSandbox {
   readonly caFile: string;
   /** The vault process's pid on the host, or null without a vault. */
   readonly vaultPid: number | null;
+  /** Every line the vault has printed so far (its JSON logs). */
+  vaultLog(): string[];
   /** Runs argv inside the netns as clientUid (no capabilities, no_new_privs); killed after timeoutMs (default 30 s). */
   exec(argv: string[], opts?: { env?: Record<string, string>; input?: string | Buffer; timeoutMs?: number }): Promise<ExecResult>;
   /** Same as exec, but returns the ChildProcess for streaming clients. */
@@ -167,6 +169,7 @@ function sandboxHandle(parts: {
     controlToken: vault?.running.controlToken ?? '',
     caFile: vault?.caFile ?? '',
     vaultPid: vault?.running.process.pid ?? null,
+    vaultLog: () => [...(vault?.running.log ?? [])],
     exec: (argv, opts = {}) => net.client.exec(argv, opts),
     spawn: (argv, opts = {}) => net.client.spawn(argv, opts.env),
     close: () =>

@@ -23,7 +23,7 @@ const SMALL_JSON = Buffer.from(JSON.stringify({
 
 async function startUpstream(setup: UpstreamSetup): Promise<{ port: number; caPem: string }> {
   const cert = await mintUpstreamCertificate(setup.domain);
-  const server = createSecureServer({ allowHTTP1: true, key: cert.keyPem, cert: cert.certPem }, (req, res) => route(setup, req, res));
+  const server = createSecureServer({ allowHTTP1: true, noDelay: true, key: cert.keyPem, cert: cert.certPem }, (req, res) => route(setup, req, res));
   server.on('sessionError', () => {});
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

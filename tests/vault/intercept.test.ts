@@ -114,6 +114,15 @@ describe.skipIf(!isRoot)('vault interception in a real sandbox', () => {
     expectNoSecret(r.stdout);
   });
 
+  it('Bun fetch trusts the vault CA through NODE_EXTRA_CA_CERTS', async () => {
+    const bun = join(process.cwd(), 'node_modules/.bin/bun');
+    const script = "const r = await fetch('https://api.github.com/user', { headers: { authorization: 'Bearer ' + process.env.GITHUB_TOKEN } }); console.log(await r.text());";
+    const r = await sandbox.exec([bun, '-e', script], { env: { ...env, BUN_INSTALL_CACHE_DIR: '/tmp' } });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).seen_token).toBe(githubStub);
+    expect(lastReceived().headers.authorization).toBe(`Bearer ${REAL_GITHUB}`);
+  });
+
   it('Python urllib trusts the vault CA through SSL_CERT_FILE', async () => {
     const py = "import os,urllib.request,json;r=urllib.request.Request('https://api.github.com/user',headers={'Authorization':'Bearer '+os.environ['GITHUB_TOKEN']});print(urllib.request.urlopen(r).read().decode())";
     const r = await sandbox.exec(['python3', '-c', py], { env });
@@ -190,6 +199,14 @@ describe.skipIf(!isRoot)('vault interception in a real sandbox', () => {
   it('refuses TRACE', async () => {
     const r = await sandbox.exec(['curl', '-sS', '-i', '-X', 'TRACE', 'https://api.github.com/user'], { env });
     expect(r.stdout).toMatch(/^HTTP\/\S+ 405/);
+  });
+
+  it('logs every request as structured JSON without a secret value', async () => {
+    const lines = sandbox.vaultLog();
+    const entries = lines.map((line) => JSON.parse(line) as { msg: string; audit?: { host: string } });
+    expect(entries.some((e) => e.msg === 'request relayed' && e.audit?.host === 'api.github.com')).toBe(true);
+    expect(entries.some((e) => e.msg === 'request refused' && e.audit?.host === 'evil.example.com')).toBe(true);
+    expectNoSecret(lines.join('\n'));
   });
 
   it('keeps every audit event free of header values, bodies and queries', async () => {

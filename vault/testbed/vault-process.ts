@@ -26,11 +26,14 @@ export interface RunningVault {
   process: ChildProcess;
   controlUrl: string;
   controlToken: string;
+  /** Every line the vault printed (newest 10 000), for tests that check what its logs hold. */
+  log: string[];
 }
 
 const READY_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 3_000;
 const LOG_TAIL_LINES = 40;
+const LOG_KEEP_LINES = 10_000;
 const VAULT_MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 
 export async function startVault(launch: VaultLaunch, cleanup: CleanupStack): Promise<RunningVault> {
@@ -44,8 +47,9 @@ export async function startVault(launch: VaultLaunch, cleanup: CleanupStack): Pr
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   cleanup.push(`vault process ${child.pid ?? '(not started)'}`, () => killNow(child));
-  const controlPort = await waitForReady(child);
-  return { process: child, controlUrl: `http://127.0.0.1:${controlPort}`, controlToken };
+  const log: string[] = [];
+  const controlPort = await waitForReady(child, log);
+  return { process: child, controlUrl: `http://127.0.0.1:${controlPort}`, controlToken, log };
 }
 
 /** GET /v1/ca.pem from the control API: the certificate the sandbox is to trust. */
@@ -103,12 +107,12 @@ function writeVaultFiles(launch: VaultLaunch, token: string): string {
 }
 
 /** Resolves with the control port from the "vault ready" line; rejects with the vault's output otherwise. */
-function waitForReady(child: ChildProcess): Promise<number> {
-  const tail: string[] = [];
+function waitForReady(child: ChildProcess, log: string[]): Promise<number> {
   const remember = (line: string) => {
-    tail.push(line);
-    if (tail.length > LOG_TAIL_LINES) tail.shift();
+    log.push(line);
+    if (log.length > LOG_KEEP_LINES) log.shift();
   };
+  const tail = () => log.slice(-LOG_TAIL_LINES).join('\n') || '(no output)';
   // Both streams are read for the vault's whole life: a full pipe would stall its logging.
   if (child.stderr) createInterface({ input: child.stderr }).on('line', (line) => remember(`stderr: ${line}`));
   const stdout = child.stdout ? createInterface({ input: child.stdout }) : undefined;
@@ -119,7 +123,7 @@ function waitForReady(child: ChildProcess): Promise<number> {
       settled = true;
       clearTimeout(timer);
       killNow(child);
-      reject(new Error(`vault did not become ready: ${why}\n${tail.join('\n') || '(no output)'}`));
+      reject(new Error(`vault did not become ready: ${why}\n${tail()}`));
     };
     const timer = setTimeout(() => fail(`no "vault ready" line within ${READY_TIMEOUT_MS / 1000} s`), READY_TIMEOUT_MS);
     child.on('error', (err) => fail(`cannot start ${nodeBinary()}: ${err.message}`));
