@@ -36,8 +36,10 @@ export const VaultConfigSchema = z.object({
       maxHeaderBytes: z.number().int().positive().default(32 * 1024),
       idleTimeoutMs: z.number().int().positive().default(120_000),
       headersTimeoutMs: z.number().int().positive().default(15_000),
+      /** How long an upstream may take to send its response headers before the request fails with 502. */
+      upstreamHeadersTimeoutMs: z.number().int().positive().default(60_000),
     })
-    .default({ maxConnections: 1024, maxHeaderBytes: 32 * 1024, idleTimeoutMs: 120_000, headersTimeoutMs: 15_000 }),
+    .default({ maxConnections: 1024, maxHeaderBytes: 32 * 1024, idleTimeoutMs: 120_000, headersTimeoutMs: 15_000, upstreamHeadersTimeoutMs: 60_000 }),
 });
 
 export type VaultConfig = z.infer<typeof VaultConfigSchema>;

@@ -1,4 +1,3 @@
-import type { Server as NetServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Server as HttpServer } from 'node:http';
@@ -32,7 +31,7 @@ export async function startVault(config: VaultConfig, token: string, log: Logger
     credentials: [],
     policy: DEFAULT_POLICY,
   };
-  const agent = createUpstreamAgent(state);
+  const agent = createUpstreamAgent(state, config.limits);
   const servers = createHttpServers(state, agent, config.limits, log);
   const listenOpts = { address: config.listen.address, sandboxAddress: config.sandboxAddress, limits: config.limits, log };
   const tls = await listenTls({ ...listenOpts, port: config.listen.tlsPort }, state.ca, servers, state.audit, state.session);
@@ -48,9 +47,9 @@ export async function startVault(config: VaultConfig, token: string, log: Logger
 
   return {
     state,
-    ports: { tls: portOf(tls), http: portOf(http), dns: dns.udpPort, control: typeof config.control === 'object' && 'socket' in config.control ? config.control.socket : portOf(control) },
+    ports: { tls: tls.port, http: http.port, dns: dns.udpPort, control: typeof config.control === 'object' && 'socket' in config.control ? config.control.socket : portOf(control) },
     async close() {
-      await Promise.all([closeServer(tls), closeServer(http), closeServer(control), dns.close(), agent.close()]);
+      await Promise.all([tls.close(), http.close(), closeServer(control), dns.close(), agent.destroy()]);
     },
   };
 }
@@ -63,15 +62,15 @@ function listenControl(server: HttpServer, where: VaultConfig['control']): Promi
   });
 }
 
-function portOf(server: NetServer | HttpServer): number {
+function portOf(server: HttpServer): number {
   const address = server.address();
   return typeof address === 'object' && address ? address.port : 0;
 }
 
-function closeServer(server: NetServer | HttpServer): Promise<void> {
+function closeServer(server: HttpServer): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
-    if ('closeAllConnections' in server) server.closeAllConnections();
+    server.closeAllConnections();
   });
 }
 

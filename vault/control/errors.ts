@@ -1,8 +1,8 @@
 import type { ZodError } from 'zod';
 
 /** The error shape every LAP API uses (DESIGN.md §5). */
-export function errorBody(code: string, message: string, details?: unknown) {
-  return { error: { code, message, ...(details === undefined ? {} : { details }) } };
+export function errorBody(code: string, message: string, details: unknown[] = []) {
+  return { error: { code, message, details } };
 }
 
 export function validationError(error: ZodError) {

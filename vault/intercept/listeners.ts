@@ -1,4 +1,4 @@
-import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { CertificateAuthority } from '../ca.ts';
 import { peekClientHello } from '../clienthello.ts';
@@ -6,6 +6,12 @@ import type { VaultLimits } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { AuditLog } from '../audit.ts';
 import type { HttpServers } from './servers.ts';
+
+/** A bound interception port. close() also ends the connections still open on it. */
+export interface InterceptionListener {
+  readonly port: number;
+  close(): Promise<void>;
+}
 
 export interface ListenerOptions {
   address: string;
@@ -23,7 +29,7 @@ const UNRECOGNIZED_NAME_ALERT = Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02,
  * Port 443 traffic: peek at the ClientHello (no SNI, no service), then terminate TLS with a leaf for
  * that name and pass the decrypted stream to HTTP/2 or HTTP/1.1 by the ALPN the client agreed to.
  */
-export function listenTls(opts: ListenerOptions, ca: CertificateAuthority, servers: HttpServers, audit: AuditLog, session: string): Promise<NetServer> {
+export function listenTls(opts: ListenerOptions, ca: CertificateAuthority, servers: HttpServers, audit: AuditLog, session: string): Promise<InterceptionListener> {
   const tlsServer = createTlsServer({
     ALPNProtocols: ['h2', 'http/1.1'],
     handshakeTimeout: opts.limits.headersTimeoutMs,
@@ -55,15 +61,18 @@ export function listenTls(opts: ListenerOptions, ca: CertificateAuthority, serve
 }
 
 /** Port 80 traffic: plain HTTP straight to the HTTP/1.1 layer. */
-export function listenPlain(opts: ListenerOptions, servers: HttpServers): Promise<NetServer> {
+export function listenPlain(opts: ListenerOptions, servers: HttpServers): Promise<InterceptionListener> {
   return listen(opts, async (socket) => {
     servers.http1.emit('connection', socket);
     socket.resume();
   });
 }
 
-function listen(opts: ListenerOptions, accept: (socket: Socket) => Promise<void>): Promise<NetServer> {
+function listen(opts: ListenerOptions, accept: (socket: Socket) => Promise<void>): Promise<InterceptionListener> {
+  const open = new Set<Socket>();
   const server = createNetServer({ pauseOnConnect: true }, (socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
     socket.on('error', () => socket.destroy());
     if (opts.sandboxAddress && socket.remoteAddress !== opts.sandboxAddress) {
       opts.log.warn({ remote: socket.remoteAddress }, 'dropped a connection that did not come from this vault\'s sandbox');
@@ -74,6 +83,13 @@ function listen(opts: ListenerOptions, accept: (socket: Socket) => Promise<void>
   server.maxConnections = opts.limits.maxConnections;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.address, () => resolve(server));
+    server.listen(opts.port, opts.address, () => resolve({ port: (server.address() as AddressInfo).port, close: () => closeListener(server, open) }));
   });
+}
+
+// A held SSE stream or WebSocket would otherwise keep a stopping vault alive until it is killed.
+function closeListener(server: NetServer, open: Set<Socket>): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  for (const socket of open) socket.destroy();
+  return closed;
 }

@@ -1,6 +1,7 @@
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { rootCertificates } from 'node:tls';
 import { Agent } from 'undici';
+import type { VaultLimits } from '../config.ts';
 import type { VaultState } from '../state.ts';
 
 type LookupCallback = (err: Error | null, address: string | LookupAddress[], family?: number) => void;
@@ -10,7 +11,7 @@ type LookupCallback = (err: Error | null, address: string | LookupAddress[], fam
  * host up through the vault's own resolver, which applies the SSRF guard, so the socket dials exactly
  * the address that was checked — never a second, unchecked DNS answer.
  */
-export function createUpstreamAgent(state: VaultState): Agent {
+export function createUpstreamAgent(state: VaultState, limits: VaultLimits): Agent {
   const lookup = (hostname: string, options: LookupOptions, callback: LookupCallback) => {
     state.resolve(hostname, 443, state.policy).then(
       (target) =>
@@ -24,7 +25,7 @@ export function createUpstreamAgent(state: VaultState): Agent {
     allowH2: true,
     keepAliveTimeout: 30_000,
     connections: 64,
-    headersTimeout: 60_000,
+    headersTimeout: limits.upstreamHeadersTimeoutMs,
     bodyTimeout: 300_000,
     connect: { ca: [...rootCertificates, ...state.upstreamCa], lookup, timeout: 10_000 },
   });

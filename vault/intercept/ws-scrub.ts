@@ -18,17 +18,28 @@ interface Frame {
  * Whole messages, so a secret split across fragments is still found and lengths stay consistent.
  */
 export function createWebSocketScrubber(scrub: (bytes: Buffer) => Buffer): Transform {
-  let pending: Buffer = Buffer.alloc(0);
+  let chunks: Buffer[] = [];
+  let buffered = 0;
+  // Chunks are joined only once the next frame can be complete: joining on every chunk would copy a
+  // large frame once per TLS record (seconds of blocked event loop for a 16 MiB message).
+  let needed = 2;
   let message: Message | null = null;
   return new Transform({
     transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
-      pending = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+      chunks.push(chunk);
+      buffered += chunk.length;
+      if (buffered < needed) return done();
+      let pending = chunks.length === 1 ? chunk : Buffer.concat(chunks, buffered);
       try {
-        for (let frame = parseFrame(pending); frame; frame = parseFrame(pending)) {
+        let frame = parseFrame(pending);
+        for (; 'payload' in frame; frame = parseFrame(pending)) {
           pending = pending.subarray(frame.size);
           if (frame.opcode >= 0x8) this.push(encodeFrame(frame.opcode, frame.payload));
           else message = collect(message, frame, (whole) => this.push(encodeFrame(whole.opcode, scrub(whole.payload))));
         }
+        chunks = [pending];
+        buffered = pending.length;
+        needed = frame.needed;
         done();
       } catch (err) {
         done(err as Error);
@@ -51,24 +62,25 @@ function collect(message: Message | null, frame: Frame, deliver: (m: { opcode: n
   return null;
 }
 
-function parseFrame(bytes: Buffer): Frame | null {
-  if (bytes.length < 2) return null;
+/** The first frame in `bytes`, or how many bytes it takes to know it. */
+function parseFrame(bytes: Buffer): Frame | { needed: number } {
+  if (bytes.length < 2) return { needed: 2 };
   const masked = (bytes[1]! & 0x80) !== 0;
   let length = bytes[1]! & 0x7f;
   let offset = 2;
   if (length === 126) {
-    if (bytes.length < 4) return null;
+    if (bytes.length < 4) return { needed: 4 };
     length = bytes.readUInt16BE(2);
     offset = 4;
   } else if (length === 127) {
-    if (bytes.length < 10) return null;
+    if (bytes.length < 10) return { needed: 10 };
     length = Number(bytes.readBigUInt64BE(2));
     offset = 10;
   }
   if (length > MAX_MESSAGE_BYTES) throw new Error('WebSocket frame from upstream exceeds 16 MiB');
   const maskOffset = offset;
   if (masked) offset += 4;
-  if (bytes.length < offset + length) return null;
+  if (bytes.length < offset + length) return { needed: offset + length };
   const payload = Buffer.from(bytes.subarray(offset, offset + length));
   if (masked) for (let i = 0; i < payload.length; i++) payload[i]! ^= bytes[maskOffset + (i % 4)]!;
   return { fin: (bytes[0]! & 0x80) !== 0, opcode: bytes[0]! & 0x0f, payload, size: offset + length };
