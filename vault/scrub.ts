@@ -10,26 +10,48 @@ export interface ScrubPair {
   stub: string;
 }
 
-/** Replaces every form of every value in a header value or other short string. */
-export function scrubText(text: string, pairs: readonly ScrubPair[]): string {
-  return createTextScrubber(pairs)(text);
+export interface Scrubber {
+  /** A header value or other short string. */
+  text(text: string): string;
+  /** A whole buffer: a WebSocket message, a response head. */
+  bytes(bytes: Buffer): Buffer;
+  /** A new streaming scrubber for one body; see createStreamReplacer for what it holds back and why. */
+  stream(): Transform;
 }
 
-/** scrubText with the patterns computed once, for scrubbing many header values of one response. */
-export function createTextScrubber(pairs: readonly ScrubPair[]): (text: string) => string {
-  const scrub = createByteScrubber(pairs);
-  return (text) => scrub(Buffer.from(text, 'utf8')).toString('utf8');
+const compiled = new WeakMap<readonly ScrubPair[], Scrubber>();
+
+/**
+ * The scrubber for a set of pairs, built once: computing every form of every value is the costly part,
+ * and the vault's credential set only changes when the control API replaces it (a new array).
+ */
+export function scrubberFor(pairs: readonly ScrubPair[]): Scrubber {
+  let scrubber = compiled.get(pairs);
+  if (!scrubber) compiled.set(pairs, (scrubber = compileScrubber(pairs)));
+  return scrubber;
 }
 
-/** Scrubs a whole buffer (a WebSocket message, a response head) with the patterns computed once. */
-export function createByteScrubber(pairs: readonly ScrubPair[]): (bytes: Buffer) => Buffer {
+function compileScrubber(pairs: readonly ScrubPair[]): Scrubber {
   const patterns = compile(pairs);
-  return (bytes) => replaceInBuffer(bytes, patterns);
+  const bytes = (input: Buffer) => replaceInBuffer(input, patterns);
+  return {
+    text: (text) => bytes(Buffer.from(text, 'utf8')).toString('utf8'),
+    bytes,
+    stream: () => createStreamReplacer(patterns),
+  };
 }
 
-/** Streaming scrubber for a body; see createStreamReplacer for what it holds back and why. */
+/** Replaces every form of every value in a string. */
+export function scrubText(text: string, pairs: readonly ScrubPair[]): string {
+  return compileScrubber(pairs).text(text);
+}
+
+export function createByteScrubber(pairs: readonly ScrubPair[]): (bytes: Buffer) => Buffer {
+  return compileScrubber(pairs).bytes;
+}
+
 export function createScrubber(pairs: readonly ScrubPair[]): Transform {
-  return createStreamReplacer(compile(pairs));
+  return compileScrubber(pairs).stream();
 }
 
 function compile(pairs: readonly ScrubPair[]): StreamPattern[] {

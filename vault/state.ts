@@ -1,3 +1,4 @@
+import type { SecureContext } from 'node:tls';
 import type { AuditLog } from './audit.ts';
 import type { CertificateAuthority } from './ca.ts';
 import type { DialTarget } from './resolve.ts';
@@ -12,8 +13,8 @@ export interface VaultState {
   readonly ca: CertificateAuthority;
   readonly audit: AuditLog;
   readonly resolve: (host: string, defaultPort: number, policy: EgressPolicy) => Promise<DialTarget>;
-  /** Extra roots for upstream TLS, on top of the system's. */
-  readonly upstreamCa: readonly string[];
+  /** Upstream TLS trust: the system's roots plus the configured extra CAs. */
+  readonly upstreamTls: SecureContext;
   credentials: readonly Credential[];
   policy: EgressPolicy;
 }

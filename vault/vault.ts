@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Server as HttpServer } from 'node:http';
 import { AuditLog } from './audit.ts';
@@ -27,7 +28,7 @@ export async function startVault(config: VaultConfig, token: string, log: Logger
     ca: await createCertificateAuthority({ commonName: `LAP vault CA for ${config.session}` }),
     audit: new AuditLog(),
     resolve: createResolver({ hosts: config.upstream.hosts }),
-    upstreamCa: config.upstream.extraCaFiles.map((f) => readFileSync(f, 'utf8')),
+    upstreamTls: createSecureContext({ ca: [...rootCertificates, ...config.upstream.extraCaFiles.map(readCaFile)] }),
     credentials: [],
     policy: DEFAULT_POLICY,
   };
@@ -52,6 +53,12 @@ export async function startVault(config: VaultConfig, token: string, log: Logger
       await Promise.all([tls.close(), http.close(), closeServer(control), dns.close(), agent.destroy()]);
     },
   };
+}
+
+function readCaFile(path: string): string {
+  const pem = readFileSync(path, 'utf8');
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`upstream.extraCaFiles: ${path} holds no PEM certificate`);
+  return pem;
 }
 
 function listenControl(server: HttpServer, where: VaultConfig['control']): Promise<HttpServer> {

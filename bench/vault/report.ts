@@ -8,12 +8,19 @@ export interface Pair<T> {
   vault: T;
 }
 
+export interface RssSample {
+  atS: number;
+  mib: number;
+}
+
 export interface RssFigures {
   /** An idle bare `node` process: the runtime's floor. */
   bareNodeMiB: number;
   idleMiB: number;
-  early: { atS: number; mib: number };
-  late: { atS: number; mib: number };
+  /** Every sample taken under keep-alive load, in order. */
+  samples: RssSample[];
+  early: RssSample;
+  late: RssSample;
   afterCold: { mib: number; names: number };
 }
 
@@ -44,28 +51,57 @@ export const TARGETS = {
 } as const;
 
 const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
-const ratio = (vault: number, base: number) => `${fixed(vault / base, 2)}×`;
-const added = (vault: number, base: number) => `${vault - base >= 0 ? '+' : '−'}${fixed(Math.abs(vault - base), 2)} ms`;
+const signed = (n: number, digits: number, unit: string) => `${n >= 0 ? '+' : '−'}${fixed(Math.abs(n), digits)} ${unit}`;
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
 
+interface Comparison {
+  measure: string;
+  baseline: number;
+  vault: number;
+  digits: number;
+  /** Unit of the difference shown beside the ratio (latencies, memory); none for rates. */
+  diffUnit?: string;
+  target?: string;
+  pass?: boolean;
+}
+
+function row(c: Comparison): Row {
+  const ratio = `${fixed(c.vault / c.baseline, 2)}×`;
+  return {
+    measure: c.measure,
+    baseline: fixed(c.baseline, c.digits),
+    vault: fixed(c.vault, c.digits),
+    ratio: c.diffUnit ? `${ratio} (${signed(c.vault - c.baseline, c.digits, c.diffUnit)})` : ratio,
+    target: c.target ?? '',
+    result: c.pass === undefined ? '' : verdict(c.pass),
+  };
+}
+
 export function buildRows(r: BenchResults): Row[] {
-  const ka = r.keepAlive;
-  const addedP99 = ka.vault.p99Ms - ka.direct.p99Ms;
-  const warmRatio = r.handshakesWarm.vault.perSecond / r.handshakesWarm.direct.perSecond;
-  const growth = r.rss.late.mib - r.rss.early.mib;
-  const { early, late } = r.rss;
+  const { keepAlive: ka, handshakesWarm: warm, handshakesCold: cold, sse, rss } = r;
+  const { early, late } = rss;
   return [
-    { measure: 'Keep-alive small JSON, requests/s', baseline: fixed(ka.direct.perSecond, 0), vault: fixed(ka.vault.perSecond, 0), ratio: ratio(ka.vault.perSecond, ka.direct.perSecond), target: `≥ ${TARGETS.minThroughputRatio}× direct`, result: verdict(ka.vault.perSecond / ka.direct.perSecond >= TARGETS.minThroughputRatio) },
-    { measure: 'Keep-alive p50 latency, ms', baseline: fixed(ka.direct.p50Ms, 2), vault: fixed(ka.vault.p50Ms, 2), ratio: `${ratio(ka.vault.p50Ms, ka.direct.p50Ms)} (${added(ka.vault.p50Ms, ka.direct.p50Ms)})`, target: '', result: '' },
-    { measure: 'Keep-alive p99 latency, ms', baseline: fixed(ka.direct.p99Ms, 2), vault: fixed(ka.vault.p99Ms, 2), ratio: `${ratio(ka.vault.p99Ms, ka.direct.p99Ms)} (${added(ka.vault.p99Ms, ka.direct.p99Ms)})`, target: `added ≤ ${TARGETS.maxAddedP99Ms} ms`, result: verdict(addedP99 <= TARGETS.maxAddedP99Ms) },
-    { measure: 'New TLS connections/s, warm cert cache', baseline: fixed(r.handshakesWarm.direct.perSecond, 0), vault: fixed(r.handshakesWarm.vault.perSecond, 0), ratio: ratio(r.handshakesWarm.vault.perSecond, r.handshakesWarm.direct.perSecond), target: `≥ ${TARGETS.minWarmHandshakeRatio}× direct`, result: verdict(warmRatio >= TARGETS.minWarmHandshakeRatio) },
-    { measure: 'New TLS connections/s, cold cert cache', baseline: fixed(r.handshakesCold.direct.perSecond, 0), vault: fixed(r.handshakesCold.vault.perSecond, 0), ratio: ratio(r.handshakesCold.vault.perSecond, r.handshakesCold.direct.perSecond), target: '', result: '' },
-    { measure: 'SSE time to first byte, median ms', baseline: fixed(r.sse.direct.p50Ms, 2), vault: fixed(r.sse.vault.p50Ms, 2), ratio: `${ratio(r.sse.vault.p50Ms, r.sse.direct.p50Ms)} (${added(r.sse.vault.p50Ms, r.sse.direct.p50Ms)})`, target: '', result: '' },
-    { measure: 'Vault RSS idle, MiB (baseline: idle bare node)', baseline: fixed(r.rss.bareNodeMiB, 1), vault: fixed(r.rss.idleMiB, 1), ratio: ratio(r.rss.idleMiB, r.rss.bareNodeMiB), target: `≤ ${TARGETS.maxIdleRssMiB} MiB`, result: verdict(r.rss.idleMiB <= TARGETS.maxIdleRssMiB) },
-    { measure: `Vault RSS after ${early.atS} s of load, MiB (baseline: idle)`, baseline: fixed(r.rss.idleMiB, 1), vault: fixed(early.mib, 1), ratio: ratio(early.mib, r.rss.idleMiB), target: '', result: '' },
-    { measure: `Vault RSS after ${late.atS} s of load, MiB (baseline: ${early.atS} s)`, baseline: fixed(early.mib, 1), vault: fixed(late.mib, 1), ratio: `${ratio(late.mib, early.mib)} (${growth >= 0 ? '+' : '−'}${fixed(Math.abs(growth), 1)} MiB)`, target: `no growth (≤ +${TARGETS.maxRssGrowthShare * 100} %)`, result: verdict(growth <= early.mib * TARGETS.maxRssGrowthShare) },
-    { measure: `Vault RSS after ${r.rss.afterCold.names} cold names, MiB (baseline: idle)`, baseline: fixed(r.rss.idleMiB, 1), vault: fixed(r.rss.afterCold.mib, 1), ratio: ratio(r.rss.afterCold.mib, r.rss.idleMiB), target: '', result: '' },
+    row({ measure: 'Keep-alive small JSON, requests/s', baseline: ka.direct.perSecond, vault: ka.vault.perSecond, digits: 0,
+      target: `≥ ${TARGETS.minThroughputRatio}× direct`, pass: ka.vault.perSecond >= TARGETS.minThroughputRatio * ka.direct.perSecond }),
+    row({ measure: 'Keep-alive p50 latency, ms', baseline: ka.direct.p50Ms, vault: ka.vault.p50Ms, digits: 2, diffUnit: 'ms' }),
+    row({ measure: 'Keep-alive p99 latency, ms', baseline: ka.direct.p99Ms, vault: ka.vault.p99Ms, digits: 2, diffUnit: 'ms',
+      target: `added ≤ ${TARGETS.maxAddedP99Ms} ms`, pass: ka.vault.p99Ms - ka.direct.p99Ms <= TARGETS.maxAddedP99Ms }),
+    row({ measure: 'New TLS connections/s, warm cert cache', baseline: warm.direct.perSecond, vault: warm.vault.perSecond, digits: 0,
+      target: `≥ ${TARGETS.minWarmHandshakeRatio}× direct`, pass: warm.vault.perSecond >= TARGETS.minWarmHandshakeRatio * warm.direct.perSecond }),
+    row({ measure: 'New TLS connections/s, cold cert cache', baseline: cold.direct.perSecond, vault: cold.vault.perSecond, digits: 0 }),
+    row({ measure: 'SSE time to first byte, median ms', baseline: sse.direct.p50Ms, vault: sse.vault.p50Ms, digits: 2, diffUnit: 'ms' }),
+    row({ measure: 'Vault RSS idle, MiB (baseline: idle bare node)', baseline: rss.bareNodeMiB, vault: rss.idleMiB, digits: 1,
+      target: `≤ ${TARGETS.maxIdleRssMiB} MiB`, pass: rss.idleMiB <= TARGETS.maxIdleRssMiB }),
+    row({ measure: `Vault RSS after ${early.atS} s of load, MiB (baseline: idle)`, baseline: rss.idleMiB, vault: early.mib, digits: 1 }),
+    row({ measure: `Vault RSS after ${late.atS} s of load, MiB (baseline: ${early.atS} s)`, baseline: early.mib, vault: late.mib, digits: 1, diffUnit: 'MiB',
+      target: `no growth (≤ +${TARGETS.maxRssGrowthShare * 100} %)`, pass: late.mib - early.mib <= TARGETS.maxRssGrowthShare * early.mib }),
+    row({ measure: `Vault RSS after ${rss.afterCold.names} cold names, MiB (baseline: idle)`, baseline: rss.idleMiB, vault: rss.afterCold.mib, digits: 1 }),
   ];
+}
+
+/** The whole RSS curve, so a one-off step and steady growth can be told apart. */
+export function formatRssSeries(samples: readonly RssSample[]): string {
+  return `Vault RSS under keep-alive load, MiB: ${samples.map((s) => `${s.atS} s ${fixed(s.mib, 1)}`).join(', ')}.`;
 }
 
 const HEADER: Row = { measure: 'Measure', baseline: 'Direct (baseline)', vault: 'Through the vault', ratio: 'Vault / baseline', target: 'Target', result: 'Result' };

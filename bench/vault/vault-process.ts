@@ -50,7 +50,7 @@ export async function startVaultProcess(group: ChildGroup, launch: VaultLaunch):
   writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 });
   const child = group.spawn(process.execPath, [...launch.nodeFlags, VAULT_MAIN, '--config', configFile], {
     cwd: launch.dir,
-    stdio: ['ignore', 'pipe', process.env.BENCH_VAULT_STDERR ? 'inherit' : 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const ports = await waitForReady(child);
   return { pid: child.pid ?? 0, ports, controlUrl: `http://127.0.0.1:${ports.control}`, controlToken };

@@ -70,7 +70,9 @@ export function listenPlain(opts: ListenerOptions, servers: HttpServers): Promis
 
 function listen(opts: ListenerOptions, accept: (socket: Socket) => Promise<void>): Promise<InterceptionListener> {
   const open = new Set<Socket>();
-  const server = createNetServer({ pauseOnConnect: true }, (socket) => {
+  // noDelay: responses go out in pieces (head, chunks, end); Nagle plus the client's delayed ACK
+  // would hold each piece ~40 ms.
+  const server = createNetServer({ pauseOnConnect: true, noDelay: true }, (socket) => {
     open.add(socket);
     socket.once('close', () => open.delete(socket));
     socket.on('error', () => socket.destroy());

@@ -1,7 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Transform } from 'node:stream';
 import { planBodyDecoding } from '../decode.ts';
-import { createScrubber, createTextScrubber } from '../scrub.ts';
+import { scrubberFor } from '../scrub.ts';
 import type { Credential } from '../types.ts';
 import { endToEndHeaders, mapHeaderValues } from './headers.ts';
 
@@ -16,7 +16,7 @@ export function prepareResponse(credentials: readonly Credential[], upstreamHead
   const headers = endToEndHeaders(upstreamHeaders);
   if (credentials.length === 0) return { headers, transforms: [] };
 
-  const pairs = credentials.map(({ value, stub }) => ({ value, stub }));
+  const scrubber = scrubberFor(credentials);
   const decoding = planBodyDecoding(firstValue(headers['content-encoding']));
   if (decoding.kind === 'unsupported') {
     return { refusal: `upstream sent Content-Encoding ${decoding.encoding}, which the vault cannot decode to scrub` };
@@ -29,8 +29,8 @@ export function prepareResponse(credentials: readonly Credential[], upstreamHead
   // Encoded forms of a value and its stub can differ in length (%XX, JSON escapes), so the body's
   // length is only known once it has streamed: send it chunked.
   delete headers['content-length'];
-  transforms.push(createScrubber(pairs));
-  return { headers: mapHeaderValues(headers, createTextScrubber(pairs)), transforms };
+  transforms.push(scrubber.stream());
+  return { headers: mapHeaderValues(headers, scrubber.text), transforms };
 }
 
 function firstValue(value: string | string[] | undefined): string | undefined {

@@ -1,5 +1,4 @@
 import type { LookupAddress, LookupOptions } from 'node:dns';
-import { rootCertificates } from 'node:tls';
 import { Agent } from 'undici';
 import type { VaultLimits } from '../config.ts';
 import type { VaultState } from '../state.ts';
@@ -27,6 +26,7 @@ export function createUpstreamAgent(state: VaultState, limits: VaultLimits): Age
     connections: 64,
     headersTimeout: limits.upstreamHeadersTimeoutMs,
     bodyTimeout: 300_000,
-    connect: { ca: [...rootCertificates, ...state.upstreamCa], lookup, timeout: 10_000 },
+    // One shared context: building the ~150 system roots into a store per connection costs ms and MiB.
+    connect: { secureContext: state.upstreamTls, lookup, timeout: 10_000 },
   });
 }

@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import { connect as connectTcp, type Socket } from 'node:net';
-import { connect as connectTls, rootCertificates } from 'node:tls';
+import { connect as connectTls } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { EgressRefusedError } from '../resolve.ts';
 import type { VaultState } from '../state.ts';
 import { StubBlockedError, swapHeaders, swapTarget } from '../swap.ts';
-import { createByteScrubber, createScrubber } from '../scrub.ts';
+import { scrubberFor } from '../scrub.ts';
 import type { AuditDecision, Credential } from '../types.ts';
 import { type Arrival, admitRequest } from './admit.ts';
 import { endToEndHeaders } from './headers.ts';
@@ -59,7 +59,7 @@ function openUpstream(state: VaultState, arrival: Arrival, host: string, address
   return new Promise((resolve, reject) => {
     const socket =
       arrival.scheme === 'https'
-        ? connectTls({ host: address, port, servername: host, ca: [...rootCertificates, ...state.upstreamCa], ALPNProtocols: ['http/1.1'] })
+        ? connectTls({ host: address, port, servername: host, secureContext: state.upstreamTls, ALPNProtocols: ['http/1.1'] })
         : connectTcp({ host: address, port });
     socket.setTimeout(10_000, () => socket.destroy(new Error(`connecting to ${host} timed out`)));
     socket.once(arrival.scheme === 'https' ? 'secureConnect' : 'connect', () => {
@@ -84,10 +84,9 @@ function splice(client: Duplex, upstream: Socket, credentials: readonly Credenti
   client.pipe(upstream);
   readResponseHead(upstream).then(({ head, rest }) => {
     status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head.toString('latin1', 0, 16))?.[1] ?? 0);
-    const pairs = credentials.map(({ value, stub }) => ({ value, stub }));
-    const scrubBytes = createByteScrubber(pairs);
-    const body = status === 101 ? createWebSocketScrubber(scrubBytes) : createScrubber(pairs);
-    client.write(scrubBytes(head));
+    const scrubber = scrubberFor(credentials);
+    const body = status === 101 ? createWebSocketScrubber(scrubber.bytes) : scrubber.stream();
+    client.write(scrubber.bytes(head));
     body.on('error', () => client.destroy());
     body.pipe(client);
     if (rest.length > 0) body.write(rest);

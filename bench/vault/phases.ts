@@ -1,0 +1,87 @@
+// The measurements, in order: each one direct then through the vault, with the same load client.
+import type { ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ask, type ChildGroup, readRssMiB, stopChild } from './children.ts';
+import type { Job, JobResult, KeepAliveResult, Rate, SseResult, Target } from './load.ts';
+import type { BenchResults, Pair, RssFigures, RssSample } from './report.ts';
+import { COLD_NAMES, type Paths, WARM_HOST } from './setup.ts';
+import type { BenchVault } from './vault-process.ts';
+
+export interface BenchSettings {
+  warmupMs: number;
+  measureMs: number;
+  concurrency: number;
+  sseCount: number;
+  rssLoadS: number;
+  rssEveryS: number;
+  /** The early RSS sample that growth is measured from. */
+  rssEarlyS: number;
+}
+
+const MAX_REQUESTS = 5_000_000;
+/** What a job may take beyond its own duration before the bench gives up on it. */
+const JOB_SLACK_MS = 30_000;
+const SETTLE_MS = 1_000;
+
+export const progress = (message: string) => process.stderr.write(`bench:vault  ${message}\n`);
+
+export async function measureAll(group: ChildGroup, load: ChildProcess, vault: BenchVault, paths: Paths, s: BenchSettings): Promise<BenchResults> {
+  const [bareNodeMiB] = await Promise.all([measureBareNodeRss(group), sleep(SETTLE_MS)]);
+  const idleMiB = readRssMiB(vault.pid);
+  const timed = { durationMs: s.measureMs, concurrency: s.concurrency };
+  const keepAlive = await both<KeepAliveResult>(load, paths, s, 'keep-alive small JSON',
+    (target) => ({ kind: 'keepalive', target, host: WARM_HOST, warmupMs: s.warmupMs, maxRequests: MAX_REQUESTS, ...timed }));
+  const sse = await both<SseResult>(load, paths, s, 'SSE time to first byte',
+    (target) => ({ kind: 'sse', target, host: WARM_HOST, count: s.sseCount }));
+  const underLoad = await rssUnderLoad(load, vault, paths.vault, s);
+  const handshakesWarm = await both<Rate>(load, paths, s, 'new TLS connections, warm cache',
+    (target) => ({ kind: 'handshakes', target, names: [WARM_HOST], ...timed }));
+  const handshakesCold = await both<Rate>(load, paths, s, 'new TLS connections, cold cache',
+    (target) => ({ kind: 'handshakes', target, names: COLD_NAMES, ...timed }));
+  const afterCold = { mib: readRssMiB(vault.pid), names: handshakesCold.vault.count };
+  return { keepAlive, sse, handshakesWarm, handshakesCold, rss: { bareNodeMiB, idleMiB, ...underLoad, afterCold } };
+}
+
+/** The same job against the upstream directly, then through the vault. */
+async function both<R extends JobResult>(load: ChildProcess, paths: Paths, s: BenchSettings, what: string, job: (target: Target) => Job): Promise<Pair<R>> {
+  const run = async (path: keyof Paths) => {
+    progress(`${what}: ${path}`);
+    const reply = await ask<{ result: R }>(load, job(paths[path]), s.warmupMs + s.measureMs + JOB_SLACK_MS, `${what} (${path})`);
+    return reply.result;
+  };
+  const direct = await run('direct');
+  return { direct, vault: await run('vault') };
+}
+
+/** Keep-alive load through the vault for rssLoadS seconds, reading its RSS every rssEveryS. */
+async function rssUnderLoad(load: ChildProcess, vault: BenchVault, target: Target, s: BenchSettings): Promise<Pick<RssFigures, 'samples' | 'early' | 'late'>> {
+  progress(`vault RSS under ${s.rssLoadS} s of keep-alive load`);
+  const samples: RssSample[] = [];
+  const started = performance.now();
+  const timer = setInterval(() => {
+    const sample = { atS: Math.round((performance.now() - started) / 1000), mib: readRssMiB(vault.pid) };
+    samples.push(sample);
+    progress(`  ${sample.atS} s: ${sample.mib.toFixed(1)} MiB`);
+  }, s.rssEveryS * 1000);
+  try {
+    // Half a second past the last sample, so every sample is taken under load.
+    const durationMs = s.rssLoadS * 1000 + 500;
+    const job: Job = { kind: 'keepalive', target, host: WARM_HOST, warmupMs: 0, durationMs, concurrency: s.concurrency, maxRequests: MAX_REQUESTS };
+    await ask(load, job, durationMs + JOB_SLACK_MS, 'RSS under load');
+  } finally {
+    clearInterval(timer);
+  }
+  const at = (atS: number) => samples.find((sample) => sample.atS === atS) ?? { atS, mib: Number.NaN };
+  return { samples, early: at(s.rssEarlyS), late: at(s.rssLoadS) };
+}
+
+/** The RSS of an idle `node` that has loaded nothing: the floor every Node process pays. */
+async function measureBareNodeRss(group: ChildGroup): Promise<number> {
+  const bare = group.spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  try {
+    await sleep(SETTLE_MS * 0.8);
+    return readRssMiB(bare.pid ?? 0);
+  } finally {
+    await stopChild(bare);
+  }
+}

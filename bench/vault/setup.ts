@@ -1,0 +1,53 @@
+// Brings up what the bench measures: the HTTPS upstream, then the real vault in front of it with one
+// credential, and the two ways of reaching the upstream that the load client compares.
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ask, type ChildGroup } from './children.ts';
+import type { Target } from './load.ts';
+import type { UpstreamReply, UpstreamSetup } from './upstream.ts';
+import { type BenchVault, configureVault, startVaultProcess } from './vault-process.ts';
+
+export const DOMAIN = 'bench.test';
+/** The name every warm-cache measurement uses. */
+export const WARM_HOST = `api.${DOMAIN}`;
+/** One per new connection in the cold-cache measurement: more than it can use in its time. */
+export const COLD_NAMES: readonly string[] = Array.from({ length: 10_000 }, (_, i) => `h${i}.${DOMAIN}`);
+
+export interface Paths {
+  /** To the upstream's port, trusting its CA, with the real credential. */
+  direct: Target;
+  /** To the vault's TLS port, trusting the vault's CA, with the stub. */
+  vault: Target;
+}
+
+const UPSTREAM_SCRIPT = fileURLToPath(new URL('./upstream.ts', import.meta.url));
+const UPSTREAM_START_MS = 30_000;
+
+/** A GitHub-style token: 40 characters with the `ghp_` prefix the vault keeps in the stub. */
+function realisticToken(): string {
+  return `ghp_${randomBytes(48).toString('base64url').replace(/[-_]/g, '').slice(0, 36)}`;
+}
+
+export async function startBenchTargets(group: ChildGroup, dir: string, vaultNodeFlags: string[]): Promise<{ vault: BenchVault; paths: Paths }> {
+  const realValue = realisticToken();
+  const setup: UpstreamSetup = { domain: DOMAIN, expectedAuthorization: `Bearer ${realValue}` };
+  const reply = await ask<Extract<UpstreamReply, { ready: unknown }>>(group.fork(UPSTREAM_SCRIPT), setup, UPSTREAM_START_MS, 'upstream');
+  const upstream = reply.ready;
+  const upstreamCaFile = join(dir, 'upstream-ca.pem');
+  writeFileSync(upstreamCaFile, upstream.caPem);
+
+  const upstreamAddress = `127.0.0.1:${upstream.port}`;
+  const hosts = Object.fromEntries([WARM_HOST, ...COLD_NAMES].map((name) => [name, upstreamAddress]));
+  const vault = await startVaultProcess(group, { dir, upstreamCaFile, hosts, nodeFlags: vaultNodeFlags });
+  const credential = { name: 'BENCH_TOKEN', value: realValue, hosts: [`*.${DOMAIN}`] };
+  const { stub, caPem } = await configureVault(vault, credential, [`*.${DOMAIN}`]);
+  return {
+    vault,
+    paths: {
+      direct: { port: upstream.port, caPem: upstream.caPem, authorization: `Bearer ${realValue}` },
+      vault: { port: vault.ports.tls, caPem, authorization: `Bearer ${stub}` },
+    },
+  };
+}
