@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyEgressRules, egressRules, type VaultPorts } from './rules.ts';
 import { runToolOrThrow, runToolSync } from './run-tool.ts';
+import { ensureCheckoutReachable } from './testbed/access.ts';
 import { CleanupStack } from './testbed/cleanup.ts';
 import { SandboxClient, type ExecResult } from './testbed/client.ts';
 import { claimVethSlot, deleteHostInterface, type VethSlot } from './testbed/pool.ts';
@@ -58,6 +59,7 @@ export async function createTestSandbox(opts: TestSandboxOptions = {}): Promise<
   const vaultConfig = checkVaultConfig(opts.vaultConfig);
   const withVault = opts.startVault ?? true;
   if (withVault && !existsSync(VAULT_MAIN)) throw new Error(`${VAULT_MAIN} does not exist; pass startVault: false`);
+  ensureCheckoutReachable();
   const vaultUser = await ensureSystemUser(VAULT_USER);
   const clientUser = await ensureSystemUser(CLIENT_USER);
   const cleanup = new CleanupStack();

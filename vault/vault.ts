@@ -32,7 +32,7 @@ export async function startVault(config: VaultConfig, token: string, log: Logger
     credentials: [],
     policy: DEFAULT_POLICY,
   };
-  const agent = createUpstreamAgent(state, config.limits);
+  const agent = createUpstreamAgent(state, config.limits, config.upstream.http2);
   const servers = createHttpServers(state, agent, config.limits, log);
   const listenOpts = { address: config.listen.address, sandboxAddress: config.sandboxAddress, limits: config.limits, log };
   const tls = await listenTls({ ...listenOpts, port: config.listen.tlsPort }, state.ca, servers, state.audit, state.session);

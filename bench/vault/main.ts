@@ -3,19 +3,22 @@
 //   npm run bench:vault                    full run, about two minutes
 //   BENCH_QUICK=1 npm run bench:vault      smoke run with short phases; leaves the doc alone
 //   BENCH_VAULT_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof'   extra node flags for the vault only
+//   BENCH_VAULT_UPSTREAM_HTTP1=1           the vault's upstream.http2 off (HTTP/1.1 pools upstream)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { VAULT_NODE_FLAGS } from '../../vault/build.ts';
 import { ChildGroup } from './children.ts';
 import { type BenchSettings, measureAll, progress } from './phases.ts';
 import { type BenchResults, buildRows, formatMarkdown, formatRssSeries, formatText, writeDocSection } from './report.ts';
 import { startBenchTargets, WARM_HOST } from './setup.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
+const UPSTREAM_HTTP2 = process.env.BENCH_VAULT_UPSTREAM_HTTP1 !== '1';
 const SETTINGS: BenchSettings = QUICK
   ? { warmupMs: 300, measureMs: 1_500, concurrency: 16, sseCount: 10, rssLoadS: 15, rssEveryS: 5, rssEarlyS: 5 }
-  : { warmupMs: 1_000, measureMs: 5_000, concurrency: 16, sseCount: 50, rssLoadS: 60, rssEveryS: 5, rssEarlyS: 10 };
+  : { warmupMs: 3_000, measureMs: 5_000, concurrency: 16, sseCount: 50, rssLoadS: 60, rssEveryS: 5, rssEarlyS: 10 };
 /** Every phase is bounded on its own; this only catches a hang. */
 const WATCHDOG_MS = 5 * 60_000;
 const DOC_PATH = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
@@ -23,8 +26,8 @@ const LOAD_SCRIPT = fileURLToPath(new URL('./load.ts', import.meta.url));
 
 async function runBench(group: ChildGroup, dir: string): Promise<BenchResults> {
   const vaultNodeFlags = (process.env.BENCH_VAULT_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const { vault, paths } = await startBenchTargets(group, dir, vaultNodeFlags);
-  progress(`upstream on :${paths.direct.port}, vault (pid ${vault.pid}) on :${vault.ports.tls}${vaultNodeFlags.length ? ` with ${vaultNodeFlags.join(' ')}` : ''}`);
+  const { vault, paths } = await startBenchTargets(group, dir, vaultNodeFlags, UPSTREAM_HTTP2);
+  progress(`upstream on :${paths.direct.port}, vault (pid ${vault.pid}, upstream ${UPSTREAM_HTTP2 ? 'HTTP/2' : 'HTTP/1.1'}) on :${vault.ports.tls}${vaultNodeFlags.length ? ` with ${vaultNodeFlags.join(' ')}` : ''}`);
   return measureAll(group, group.fork(LOAD_SCRIPT), vault, paths, SETTINGS);
 }
 
@@ -36,8 +39,10 @@ function machine(): string {
 function methodNote(): string {
   const s = SETTINGS;
   return [
-    'Method: everything on loopback, in four processes (upstream, vault, load client, orchestrator): the vault',
-    'path keeps one more busy process on the CPUs than the direct path. The load client is an undici Pool',
+    `Method: everything on loopback, in four processes (upstream, vault, load client, orchestrator) on ${availableParallelism()} CPUs: the`,
+    'vault path keeps one more busy process on the same CPUs than the direct path, so it also pays for the',
+    'CPU the vault takes from the load client and the upstream. The vault runs as it ships: the bundle built',
+    `by vault/build.ts, with ${VAULT_NODE_FLAGS.join(' ')}, upstream ${UPSTREAM_HTTP2 ? 'HTTP/2 (its default)' : 'HTTP/1.1 (upstream.http2 false)'}. The load client is an undici Pool`,
     `speaking HTTP/1.1 with ${s.concurrency} requests in flight, ${s.warmupMs / 1000} s warm-up then ${s.measureMs / 1000} s per figure. Direct, it sends the real`,
     'credential; through the vault, a stub that the vault swaps in the Authorization header, and the vault scrubs',
     'every response. The upstream offers HTTP/2 and HTTP/1.1 and has one `*.bench.test` certificate. New',

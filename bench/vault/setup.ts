@@ -30,7 +30,7 @@ function realisticToken(): string {
   return `ghp_${randomBytes(48).toString('base64url').replace(/[-_]/g, '').slice(0, 36)}`;
 }
 
-export async function startBenchTargets(group: ChildGroup, dir: string, vaultNodeFlags: string[]): Promise<{ vault: BenchVault; paths: Paths }> {
+export async function startBenchTargets(group: ChildGroup, dir: string, vaultNodeFlags: string[], upstreamHttp2 = true): Promise<{ vault: BenchVault; paths: Paths }> {
   const realValue = realisticToken();
   const setup: UpstreamSetup = { domain: DOMAIN, expectedAuthorization: `Bearer ${realValue}` };
   const reply = await ask<Extract<UpstreamReply, { ready: unknown }>>(group.fork(UPSTREAM_SCRIPT), setup, UPSTREAM_START_MS, 'upstream');
@@ -40,7 +40,7 @@ export async function startBenchTargets(group: ChildGroup, dir: string, vaultNod
 
   const upstreamAddress = `127.0.0.1:${upstream.port}`;
   const hosts = Object.fromEntries([WARM_HOST, ...COLD_NAMES].map((name) => [name, upstreamAddress]));
-  const vault = await startVaultProcess(group, { dir, upstreamCaFile, hosts, nodeFlags: vaultNodeFlags });
+  const vault = await startVaultProcess(group, { dir, upstreamCaFile, hosts, nodeFlags: vaultNodeFlags, upstreamHttp2 });
   const credential = { name: 'BENCH_TOKEN', value: realValue, hosts: [`*.${DOMAIN}`] };
   const { stub, caPem } = await configureVault(vault, credential, [`*.${DOMAIN}`]);
   return {

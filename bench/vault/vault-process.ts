@@ -1,10 +1,10 @@
-// The real vault (vault/main.ts) as a child process on loopback, configured over its control API the
+// The real vault (the bundle of vault/main.ts that ships, with its V8 flags: vault/build.ts) as a child process on loopback, configured over its control API the
 // way the gateway does it.
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ensureVaultBundle, VAULT_NODE_FLAGS } from '../../vault/build.ts';
 import type { ChildGroup } from './children.ts';
 
 export interface VaultPorts {
@@ -26,11 +26,12 @@ export interface VaultLaunch {
   upstreamCaFile: string;
   /** name → '127.0.0.1:port' */
   hosts: Record<string, string>;
-  /** Extra node flags for the vault only, e.g. --cpu-prof. */
+  /** Extra node flags for the vault only, e.g. --cpu-prof; after the vault's own, so they can override them. */
   nodeFlags: string[];
+  /** The vault's upstream.http2 setting (its default is true). */
+  upstreamHttp2: boolean;
 }
 
-const VAULT_MAIN = fileURLToPath(new URL('../../vault/main.ts', import.meta.url));
 const READY_TIMEOUT_MS = 20_000;
 const TAIL_BYTES = 4_000;
 
@@ -45,10 +46,10 @@ export async function startVaultProcess(group: ChildGroup, launch: VaultLaunch):
     control: { host: '127.0.0.1', port: 0 },
     tokenFile,
     syntheticAddress: '127.0.0.1',
-    upstream: { extraCaFiles: [launch.upstreamCaFile], hosts: launch.hosts },
+    upstream: { extraCaFiles: [launch.upstreamCaFile], hosts: launch.hosts, http2: launch.upstreamHttp2 },
   };
   writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 });
-  const child = group.spawn(process.execPath, [...launch.nodeFlags, VAULT_MAIN, '--config', configFile], {
+  const child = group.spawn(process.execPath, [...VAULT_NODE_FLAGS, ...launch.nodeFlags, ensureVaultBundle(), '--config', configFile], {
     cwd: launch.dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

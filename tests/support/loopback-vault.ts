@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Client } from 'undici';
-import { VaultConfigSchema, type VaultLimits } from '../../vault/config.ts';
+import { parseVaultConfig, type VaultLimits } from '../../vault/config.ts';
 import { type RunningVault, startVault } from '../../vault/vault.ts';
 import type { VaultControl } from './vault-client.ts';
 
@@ -26,7 +26,7 @@ export interface LoopbackVaultOptions {
 }
 
 export async function startLoopbackVault(opts: LoopbackVaultOptions): Promise<LoopbackVault> {
-  const config = VaultConfigSchema.parse({
+  const parsed = parseVaultConfig({
     session: 'test-session',
     listen: { address: '127.0.0.1', tlsPort: 0, httpPort: 0, dnsPort: 0 },
     control: { host: '127.0.0.1', port: 0 },
@@ -35,6 +35,8 @@ export async function startLoopbackVault(opts: LoopbackVaultOptions): Promise<Lo
     upstream: { extraCaFiles: opts.upstreamCaPem ? [writeTempFile('upstream-ca.pem', opts.upstreamCaPem)] : [], hosts: opts.hosts },
     limits: opts.limits ?? {},
   });
+  if (!parsed.ok) throw new Error(`loopback vault config: ${JSON.stringify(parsed.issues)}`);
+  const config = parsed.value;
   const controlToken = randomBytes(32).toString('hex');
   const vault = await startVault(config, controlToken, pino({ level: 'silent' }));
   return {

@@ -1,13 +1,13 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { z } from 'zod';
 import type { VaultState } from '../state.ts';
 import type { AuditEvent } from '../types.ts';
+import type { Parsed } from '../validate.ts';
 import { requireBearer } from './auth.ts';
 import { buildCredentials, viewCredential } from './credentials.ts';
 import { errorBody, validationError } from './errors.ts';
-import { CredentialsBodySchema, EgressPolicySchema } from './schemas.ts';
+import { parseCredentialsBody, parseEgressPolicy } from './schemas.ts';
 
 /**
  * The vault's control API (gateway → vault). It sets credentials and policy, serves the CA
@@ -22,7 +22,7 @@ export function createControlApp(state: VaultState, token: string): Hono {
 
   app.get('/v1/credentials', (c) => c.json({ credentials: state.credentials.map(viewCredential) }));
   app.put('/v1/credentials', async (c) => {
-    const body = await parseBody(c, CredentialsBodySchema);
+    const body = await parseBody(c, parseCredentialsBody);
     if (body instanceof Response) return body;
     const credentials = buildCredentials(body.credentials);
     if (typeof credentials === 'string') return c.json(errorBody('invalid_request', credentials), 400);
@@ -32,7 +32,7 @@ export function createControlApp(state: VaultState, token: string): Hono {
 
   app.get('/v1/policy', (c) => c.json(state.policy));
   app.put('/v1/policy', async (c) => {
-    const policy = await parseBody(c, EgressPolicySchema);
+    const policy = await parseBody(c, parseEgressPolicy);
     if (policy instanceof Response) return policy;
     state.policy = policy;
     return c.json(policy);
@@ -46,15 +46,15 @@ export function createControlApp(state: VaultState, token: string): Hono {
   return app;
 }
 
-async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S> | Response> {
+async function parseBody<T>(c: Context, parse: (raw: unknown) => Parsed<T>): Promise<T | Response> {
   let raw: unknown;
   try {
     raw = await c.req.json();
   } catch {
     return c.json(errorBody('invalid_json', 'request body must be JSON'), 400);
   }
-  const parsed = schema.safeParse(raw);
-  return parsed.success ? parsed.data : c.json(validationError(parsed.error), 400);
+  const parsed = parse(raw);
+  return parsed.ok ? parsed.value : c.json(validationError(parsed.issues), 400);
 }
 
 function afterSeq(value: string | undefined): number {

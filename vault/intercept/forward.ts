@@ -18,6 +18,8 @@ export type ClientRequest = IncomingMessage | Http2ServerRequest;
 type ClientResponse = ServerResponse | Http2ServerResponse;
 type AnyResponse = ServerResponse;
 
+const SMALL_BODY_BYTES = 64 * 1024;
+
 export interface Outcome {
   status: number;
   decision: AuditDecision;
@@ -73,21 +75,37 @@ async function relay(state: VaultState, agent: Dispatcher, arrival: Arrival, hos
       body: bodySwapper ? (req as Readable).pipe(bodySwapper) : null,
     });
     if (bodySwapper) used = [...new Set([...used, ...bodySwapper.used])];
-    return await respond(state, response, res, counter, used);
+    return await respond(state, req.method ?? 'GET', response, res, counter, used);
   } catch (err) {
     return failure(res, err, used);
   }
 }
 
-async function respond(state: VaultState, response: Dispatcher.ResponseData, res: ClientResponse, counter: ByteCounter, used: string[]): Promise<Outcome> {
+async function respond(state: VaultState, method: string, response: Dispatcher.ResponseData, res: ClientResponse, counter: ByteCounter, used: string[]): Promise<Outcome> {
   const prepared = prepareResponse(state.credentials, response.headers);
   if ('refusal' in prepared) {
     response.body.destroy();
     return { ...refuse(res, 502, prepared.refusal), decision: 'error', credentials: used };
   }
-  (res as AnyResponse).writeHead(response.statusCode, prepared.headers);
-  await pipeline([response.body, ...prepared.transforms, counter, res as AnyResponse]);
+  if (prepared.scrubWhole && isSmallBody(method, response)) {
+    // Most API answers are small JSON: held whole, scrubbed in one pass and sent with its length,
+    // they skip a stream pipeline (and its per-request streams, listeners and promises).
+    const body = prepared.scrubWhole(Buffer.from(await response.body.arrayBuffer()));
+    (res as AnyResponse).writeHead(response.statusCode, { ...prepared.headers, 'content-length': body.length });
+    res.end(body);
+    counter.bytes = body.length;
+  } else {
+    (res as AnyResponse).writeHead(response.statusCode, prepared.headers);
+    await pipeline([response.body, ...prepared.transforms, counter, res as AnyResponse]);
+  }
   return { status: response.statusCode, decision: 'allow', reason: '', credentials: used };
+}
+
+/** A body with a declared length of at most SMALL_BODY_BYTES (HEAD, 204 and 304 declare without sending). */
+function isSmallBody(method: string, response: Dispatcher.ResponseData): boolean {
+  if (method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304) return false;
+  const length = Number(response.headers['content-length'] ?? Number.NaN);
+  return Number.isInteger(length) && length <= SMALL_BODY_BYTES;
 }
 
 function failure(res: ClientResponse, err: unknown, used: string[]): Outcome {

@@ -5,7 +5,16 @@ import { scrubberFor } from '../scrub.ts';
 import type { Credential } from '../types.ts';
 import { endToEndHeaders, mapHeaderValues } from './headers.ts';
 
-export type PreparedResponse = { headers: OutgoingHttpHeaders; transforms: Transform[] } | { refusal: string };
+export type PreparedResponse =
+  | {
+      headers: OutgoingHttpHeaders;
+      transforms: Transform[];
+      /** The same scrubbing for a body held whole, or null when the body must be decoded first. */
+      scrubWhole: ((body: Buffer) => Buffer) | null;
+    }
+  | { refusal: string };
+
+const untouched = (body: Buffer) => body;
 
 /**
  * Decides how an upstream response reaches the sandbox: headers scrubbed of every real value, and the
@@ -14,7 +23,7 @@ export type PreparedResponse = { headers: OutgoingHttpHeaders; transforms: Trans
  */
 export function prepareResponse(credentials: readonly Credential[], upstreamHeaders: Record<string, string | string[] | undefined>): PreparedResponse {
   const headers = endToEndHeaders(upstreamHeaders);
-  if (credentials.length === 0) return { headers, transforms: [] };
+  if (credentials.length === 0) return { headers, transforms: [], scrubWhole: untouched };
 
   const scrubber = scrubberFor(credentials);
   const decoding = planBodyDecoding(firstValue(headers['content-encoding']));
@@ -22,6 +31,7 @@ export function prepareResponse(credentials: readonly Credential[], upstreamHead
     return { refusal: `upstream sent Content-Encoding ${decoding.encoding}, which the vault cannot decode to scrub` };
   }
   const transforms: Transform[] = [];
+  const scrubWhole = decoding.kind === 'identity' ? scrubber.bytes : null;
   if (decoding.kind === 'decode') {
     transforms.push(decoding.createDecoder());
     delete headers['content-encoding'];
@@ -30,7 +40,7 @@ export function prepareResponse(credentials: readonly Credential[], upstreamHead
   // length is only known once it has streamed: send it chunked.
   delete headers['content-length'];
   transforms.push(scrubber.stream());
-  return { headers: mapHeaderValues(headers, scrubber.text), transforms };
+  return { headers: mapHeaderValues(headers, scrubber.text), transforms, scrubWhole };
 }
 
 function firstValue(value: string | string[] | undefined): string | undefined {

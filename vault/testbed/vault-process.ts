@@ -1,4 +1,4 @@
-// Starts vault/main.ts for a test sandbox on the host side of the veth, as the lap-vault user, and
+// Starts the vault (the bundle of vault/main.ts, rebuilt when stale: see vault/build.ts) for a test sandbox on the host side of the veth, as the lap-vault user, and
 // waits for its "vault ready" log line.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -6,6 +6,7 @@ import { chownSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { vaultNodeArgs } from '../build.ts';
 import type { VaultPorts } from '../rules.ts';
 import type { CleanupStack } from './cleanup.ts';
 import type { SystemUser } from './users.ts';
@@ -34,12 +35,11 @@ const READY_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 3_000;
 const LOG_TAIL_LINES = 40;
 const LOG_KEEP_LINES = 10_000;
-const VAULT_MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 
 export async function startVault(launch: VaultLaunch, cleanup: CleanupStack): Promise<RunningVault> {
   const controlToken = randomBytes(32).toString('hex');
   const configFile = writeVaultFiles(launch, controlToken);
-  const child = spawn(nodeBinary(), [VAULT_MAIN, '--config', configFile], {
+  const child = spawn(nodeBinary(), [...vaultNodeArgs(), '--config', configFile], {
     uid: launch.user.uid,
     gid: launch.user.gid,
     cwd: launch.dir,
@@ -148,7 +148,7 @@ function readyControlPort(line: string): number | undefined {
   }
 }
 
-/** The vault needs Node 24 (type stripping): this process's own binary when it is one, else the repo's. */
+/** The vault needs Node 24: this process's own binary when it is one, else the repo's. */
 function nodeBinary(): string {
   if (Number(process.versions.node.split('.')[0]) >= 24) return process.execPath;
   const bundled = fileURLToPath(new URL('../../node_modules/.bin/node', import.meta.url));

@@ -1,0 +1,7 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+/** The error shape every LAP API uses (DESIGN.md §5): {"error":{"code","message","details"}}. */
+export function errorJson(c: Context, status: ContentfulStatusCode, code: string, message: string, details: unknown[] = []) {
+  return c.json({ error: { code, message, details } }, status);
+}

@@ -1,0 +1,96 @@
+import { type Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { ClaimError } from '../claim/claim-error.ts';
+import { type ClaimPlan, carryOutClaim, planClaim } from '../claim/run.ts';
+import { maxClaimBodyBytes } from '../claim/validate.ts';
+import { errorJson } from '../errors.ts';
+import type { EventLog } from '../events.ts';
+import type { AgentEventType, ClaimRequest } from '../protocol.ts';
+import type { AgentState } from '../state.ts';
+import { startTerminal } from '../tty/terminal.ts';
+
+/** Longer than the terminal's SIGHUP-then-SIGKILL grace, so a stubborn harness is restarted too. */
+const RESTART_WAIT_MS = 5_000;
+
+/**
+ * POST /claim turns the warm agent into one session's agent (one claim per agent lifetime, unless it
+ * fails: then the agent is warm again). POST /harness/restart starts the harness again.
+ */
+export function claimRoutes(state: AgentState): Hono {
+  const app = new Hono();
+  /** The session whose claim is in progress: a concurrent second claim is refused like a later one. */
+  let claiming: string | null = null;
+  const holder = () => state.claim?.session ?? claiming;
+  const maxBytes = maxClaimBodyBytes(state.limits);
+
+  app.post('/claim', bodyLimit({ maxSize: maxBytes, onError: (c) => errorJson(c, 413, 'too_large', `a claim body is at most ${maxBytes} bytes; upload larger files with the files API after the claim`) }), async (c) => {
+    if (holder()) return alreadyClaimed(c, holder());
+    let plan: ClaimPlan;
+    try {
+      plan = planClaim(await readJson(c), state);
+    } catch (err) {
+      return claimFailure(c, err);
+    }
+    if (holder()) return alreadyClaimed(c, holder());
+    claiming = plan.claim.session;
+    try {
+      const terminal = await carryOutClaim(plan, state.events, startTerminal);
+      state.claim = withoutFileContents(plan.claim);
+      state.terminal = terminal;
+      return c.json({ session: plan.claim.session, harness: terminal.harness, pid: terminal.pid, workspace: plan.paths.workspace, home: plan.paths.home });
+    } catch (err) {
+      return claimFailure(c, err);
+    } finally {
+      claiming = null;
+    }
+  });
+
+  app.post('/harness/restart', async (c) => {
+    const terminal = state.terminal;
+    if (!state.claim || !terminal) return errorJson(c, 409, 'not_claimed', 'warm: there is no harness until a claim arrives');
+    const started = nextEvent(state.events, 'harness.started', RESTART_WAIT_MS);
+    terminal.restart();
+    // 202 if the old program has not let go yet: the harness.started event will say when it has.
+    const status = (await started) ? 200 : 202;
+    return c.json({ harness: terminal.harness, pid: terminal.pid, running: terminal.running }, status);
+  });
+  return app;
+}
+
+/** Resolves true when an event of the type is appended within the time, false otherwise. */
+function nextEvent(events: EventLog, type: AgentEventType, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const finish = (seen: boolean) => {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(seen);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    const unsubscribe = events.subscribe((e) => e.type === type && finish(true));
+  });
+}
+
+async function readJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw ClaimError.invalid([{ field: 'body', message: `is not valid JSON: ${(err as Error).message}` }]);
+  }
+}
+
+function alreadyClaimed(c: Context, session: string | null) {
+  return errorJson(c, 409, 'already_claimed', `already claimed by session ${session}`);
+}
+
+/** A ClaimError becomes its own answer; anything else is a bug for app.onError (500). */
+function claimFailure(c: Context, err: unknown) {
+  if (!(err instanceof ClaimError)) throw err;
+  return errorJson(c, err.status, err.code, err.message, err.details);
+}
+
+/** The agent keeps the claim for /readyz and the routes; file contents can be large and are in the workspace already. */
+function withoutFileContents(claim: ClaimRequest): ClaimRequest {
+  const { files, ...rest } = claim;
+  return files ? { ...rest, files: files.map((f) => ({ ...f, content: '' })) } : rest;
+}

@@ -1,0 +1,24 @@
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { createAdaptorServer } from '@hono/node-server';
+import { createAgentApp } from './app.ts';
+import { upgradeAuthorized } from './auth.ts';
+import type { AgentState } from './state.ts';
+import { handleTtyUpgrade } from './tty/websocket.ts';
+
+/** HTTP API plus the TTY WebSocket upgrade (auth checked on the raw request, 401 before upgrading). */
+export function createAgentServer(state: AgentState, token: string): Server {
+  const server = createAdaptorServer({ fetch: createAgentApp(state, token).fetch }) as Server;
+  server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    if (!upgradeAuthorized(req, token)) return refuse(socket, 401, 'missing or wrong bearer token');
+    if (new URL(req.url ?? '/', 'http://agent').pathname !== '/v1/tty') return refuse(socket, 404, `no WebSocket route ${req.url}`);
+    handleTtyUpgrade(state, req, socket, head);
+  });
+  return server;
+}
+
+function refuse(socket: Duplex, status: number, message: string) {
+  const body = JSON.stringify({ error: { code: status === 401 ? 'unauthorized' : 'not_found', message, details: [] } });
+  socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Not Found'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
