@@ -4,7 +4,7 @@ import { join, posix, win32 } from 'node:path';
 import { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import * as tar from 'tar';
 import type { ReadEntry } from 'tar';
-import { FileApiError } from './file-errors.ts';
+import { ApiError } from './errors.ts';
 import { writeBodyToNewFile } from './upload.ts';
 
 const EXTRACTABLE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink', 'Link']);
@@ -84,8 +84,8 @@ async function checkArchive(file: string, maxBytes: number): Promise<number> {
       if (reason && problems.length < MAX_REPORTED_PROBLEMS) problems.push({ entry: entry.path, reason });
     },
   });
-  if (contentBytes > maxBytes) throw new FileApiError(413, 'too_large', `the archive's content is larger than the limit of ${maxBytes} bytes`);
+  if (contentBytes > maxBytes) throw new ApiError(413, 'too_large', `the archive's content is larger than the limit of ${maxBytes} bytes`);
   const first = problems[0];
-  if (first) throw new FileApiError(400, 'invalid_archive', `archive entry ${JSON.stringify(first.entry)} refused: ${first.reason}; nothing was extracted`, problems);
+  if (first) throw new ApiError(400, 'invalid_archive', `archive entry ${JSON.stringify(first.entry)} refused: ${first.reason}; nothing was extracted`, problems);
   return entries;
 }

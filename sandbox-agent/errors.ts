@@ -5,3 +5,17 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 export function errorJson(c: Context, status: ContentfulStatusCode, code: string, message: string, details: unknown[] = []) {
   return c.json({ error: { code, message, details } }, status);
 }
+
+/** A refusal a route answers with exactly this status, code, message and details. */
+export class ApiError extends Error {
+  readonly status: ContentfulStatusCode;
+  readonly code: string;
+  readonly details: unknown[];
+
+  constructor(status: ContentfulStatusCode, code: string, message: string, details: unknown[] = []) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}

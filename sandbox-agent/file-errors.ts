@@ -1,20 +1,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { errorJson } from './errors.ts';
+import { ApiError, errorJson } from './errors.ts';
 import { WorkspacePathError } from './workspace-path.ts';
-
-/** A request the file API refuses for a reason of its own (too large, bad archive, bad parameter). */
-export class FileApiError extends Error {
-  readonly status: ContentfulStatusCode;
-  readonly code: string;
-  readonly details: unknown[];
-  constructor(status: ContentfulStatusCode, code: string, message: string, details: unknown[] = []) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.details = details;
-  }
-}
 
 const ERRNO_RESPONSES: Record<string, [ContentfulStatusCode, string, string]> = {
   ENOENT: [404, 'not_found', 'no such file or directory'],
@@ -36,7 +23,7 @@ const ERRNO_RESPONSES: Record<string, [ContentfulStatusCode, string, string]> = 
  */
 export function fileErrorResponse(c: Context, err: unknown, requested: string): Response {
   if (err instanceof WorkspacePathError) return errorJson(c, err.status, err.code, err.message);
-  if (err instanceof FileApiError) return errorJson(c, err.status, err.code, err.message, err.details);
+  if (err instanceof ApiError) return errorJson(c, err.status, err.code, err.message, err.details);
   const code = (err as { code?: unknown }).code;
   if (code === 'TAR_SYMLINK_ERROR') return errorJson(c, 403, 'forbidden', 'the archive would be extracted through a symbolic link');
   if (typeof (err as { tarCode?: unknown }).tarCode === 'string') return errorJson(c, 400, 'invalid_archive', `bad archive: ${(err as Error).message}`);

@@ -5,10 +5,10 @@ import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { FileApiError } from './file-errors.ts';
+import { ApiError } from './errors.ts';
 
-export function tooLarge(what: string, maxBytes: number): FileApiError {
-  return new FileApiError(413, 'too_large', `${what} is larger than the limit of ${maxBytes} bytes`);
+export function tooLarge(what: string, maxBytes: number): ApiError {
+  return new ApiError(413, 'too_large', `${what} is larger than the limit of ${maxBytes} bytes`);
 }
 
 /** Refuses early when the client announces a body over the limit (the stream check still applies). */

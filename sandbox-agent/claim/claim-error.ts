@@ -1,4 +1,5 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ApiError } from '../errors.ts';
 
 export interface FieldProblem {
   field: string;
@@ -6,16 +7,9 @@ export interface FieldProblem {
 }
 
 /** Why a claim was refused or failed; the route answers with exactly this status, code and message. */
-export class ClaimError extends Error {
-  readonly status: ContentfulStatusCode;
-  readonly code: string;
-  readonly details: FieldProblem[];
-
+export class ClaimError extends ApiError {
   constructor(status: ContentfulStatusCode, code: string, message: string, details: FieldProblem[] = []) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.details = details;
+    super(status, code, message, details);
   }
 
   static invalid(problems: FieldProblem[]): ClaimError {

@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { type Context, Hono } from 'hono';
 import { extractUpload, packDirectory } from '../archive.ts';
-import { FileApiError, fileErrorResponse } from '../file-errors.ts';
+import { ApiError } from '../errors.ts';
+import { fileErrorResponse } from '../file-errors.ts';
 import type { AgentState } from '../state.ts';
 import { checkContentLength, writeFileAtomically } from '../upload.ts';
 import { type ResolveOptions, WorkspacePathError, resolveWorkspacePath, workspaceRoot } from '../workspace-path.ts';
@@ -30,7 +31,7 @@ export function fileRoutes(state: AgentState): Hono {
   const app = new Hono();
   const route = (pathRequired: boolean, options: ResolveOptions, handler: FileHandler) => async (c: Context) => {
     const requested = c.req.query('path') ?? (pathRequired ? undefined : '/');
-    if (requested === undefined) return fileErrorResponse(c, new FileApiError(400, 'invalid_request', 'path: required (relative to the workspace)'), '');
+    if (requested === undefined) return fileErrorResponse(c, new ApiError(400, 'invalid_request', 'path: required (relative to the workspace)'), '');
     state.events.touch('files');
     try {
       const root = await workspaceRoot(state.workspace);
@@ -55,7 +56,7 @@ async function readFile(c: Context, { requested, path }: Target): Promise<Respon
   const stats = await file.stat();
   if (!stats.isFile()) {
     await file.close();
-    throw new FileApiError(400, stats.isDirectory() ? 'is_a_directory' : 'not_a_file', `${requested} is ${stats.isDirectory() ? 'a directory: use /v1/files/list or /v1/archive' : 'not a regular file'}`);
+    throw new ApiError(400, stats.isDirectory() ? 'is_a_directory' : 'not_a_file', `${requested} is ${stats.isDirectory() ? 'a directory: use /v1/files/list or /v1/archive' : 'not a regular file'}`);
   }
   // Exactly the size announced, even if the file grows while it is sent.
   const headers = { 'content-type': 'application/octet-stream', 'content-length': String(stats.size) };
@@ -69,9 +70,9 @@ async function readFile(c: Context, { requested, path }: Target): Promise<Respon
 async function writeFile(c: Context, { root, requested, path }: Target, maxBytes: number): Promise<Response> {
   checkContentLength(c.req.header('content-length'), 'the file', maxBytes);
   const mode = parseMode(c.req.query('mode'));
-  if (path === root) throw new FileApiError(400, 'is_a_directory', `${requested} is the workspace root`);
+  if (path === root) throw new ApiError(400, 'is_a_directory', `${requested} is the workspace root`);
   const existing = await stat(path).catch(() => null);
-  if (existing?.isDirectory()) throw new FileApiError(400, 'is_a_directory', `${requested} is a directory`);
+  if (existing?.isDirectory()) throw new ApiError(400, 'is_a_directory', `${requested} is a directory`);
   await mkdir(dirname(path), { recursive: true });
   await writeFileAtomically(c.req.raw.body, path, mode ?? (existing ? existing.mode & 0o777 : 0o644), maxBytes);
   return c.json(describe(await stat(path)), existing ? 200 : 201);
@@ -81,7 +82,7 @@ async function deletePath(c: Context, { root, requested, path }: Target): Promis
   const recursive = parseBoolean(c.req.query('recursive'), 'recursive');
   if (path === root) throw new WorkspacePathError(403, 'forbidden', 'the workspace root itself cannot be deleted');
   const stats = await lstat(path);
-  if (stats.isDirectory() && !recursive) throw new FileApiError(400, 'is_a_directory', `${requested} is a directory: pass recursive=true to delete it and everything in it`);
+  if (stats.isDirectory() && !recursive) throw new ApiError(400, 'is_a_directory', `${requested} is a directory: pass recursive=true to delete it and everything in it`);
   // rm never follows symlinks: a link is removed, not what it points to.
   await rm(path, { recursive });
   return c.body(null, 204);
@@ -100,14 +101,14 @@ async function listDirectory(c: Context, { path }: Target): Promise<Response> {
 }
 
 async function downloadArchive(c: Context, { requested, path }: Target): Promise<Response> {
-  if (!(await stat(path)).isDirectory()) throw new FileApiError(400, 'not_a_directory', `${requested} is not a directory`);
+  if (!(await stat(path)).isDirectory()) throw new ApiError(400, 'not_a_directory', `${requested} is not a directory`);
   return c.body(packDirectory(path), 200, { 'content-type': 'application/x-tar' });
 }
 
 async function uploadArchive(c: Context, { requested, path }: Target, maxBytes: number): Promise<Response> {
   checkContentLength(c.req.header('content-length'), 'the archive', maxBytes);
   const existing = await stat(path).catch(() => null);
-  if (existing && !existing.isDirectory()) throw new FileApiError(400, 'not_a_directory', `${requested} is not a directory`);
+  if (existing && !existing.isDirectory()) throw new ApiError(400, 'not_a_directory', `${requested} is not a directory`);
   await mkdir(path, { recursive: true });
   return c.json({ entries: await extractUpload(c.req.raw.body, path, maxBytes) });
 }
@@ -124,12 +125,12 @@ function fileType(stats: Stats): 'file' | 'dir' | 'symlink' | 'other' {
 
 function parseMode(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^0?[0-7]{3}$/.test(value)) throw new FileApiError(400, 'invalid_request', `mode: must be octal permissions like 0644, got ${JSON.stringify(value)}`);
+  if (!/^0?[0-7]{3}$/.test(value)) throw new ApiError(400, 'invalid_request', `mode: must be octal permissions like 0644, got ${JSON.stringify(value)}`);
   return Number.parseInt(value, 8);
 }
 
 function parseBoolean(value: string | undefined, field: string): boolean {
   if (value === undefined || value === 'false') return false;
   if (value === 'true') return true;
-  throw new FileApiError(400, 'invalid_request', `${field}: must be true or false, got ${JSON.stringify(value)}`);
+  throw new ApiError(400, 'invalid_request', `${field}: must be true or false, got ${JSON.stringify(value)}`);
 }
