@@ -2,12 +2,11 @@
 // The sandbox agent: one per sandbox. `node sandbox-agent/main.ts --listen ADDR:PORT --token-file F --workspace DIR`.
 import { readFileSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
 import { EventLog } from './events.ts';
+import { log } from './log.ts';
 import { createAgentServer } from './server.ts';
 import { type AgentState, DEFAULT_LIMITS } from './state.ts';
 
-const log = pino({ base: { part: 'sandbox-agent' }, timestamp: pino.stdTimeFunctions.isoTime, redact: ['token', 'env'] });
 const { values } = parseArgs({ options: { listen: { type: 'string', default: '0.0.0.0:7070' }, 'token-file': { type: 'string' }, workspace: { type: 'string' } } });
 
 function fail(message: string): never {

@@ -4,7 +4,9 @@ import { createAdaptorServer } from '@hono/node-server';
 import { createAgentApp } from './app.ts';
 import { upgradeAuthorized } from './auth.ts';
 import type { AgentState } from './state.ts';
-import { handleTtyUpgrade } from './tty/websocket.ts';
+
+/** The WebSocket side (ws) loads at the first TTY connection: an agent nobody watches never carries it. */
+const loadTtyUpgrade = () => import('./tty/websocket.ts');
 
 /** HTTP API plus the TTY WebSocket upgrade (auth checked on the raw request, 401 before upgrading). */
 export function createAgentServer(state: AgentState, token: string): Server {
@@ -13,7 +15,9 @@ export function createAgentServer(state: AgentState, token: string): Server {
     socket.on('error', () => socket.destroy());
     if (!upgradeAuthorized(req, token)) return refuse(socket, 401, 'missing or wrong bearer token');
     if (new URL(req.url ?? '/', 'http://agent').pathname !== '/v1/tty') return refuse(socket, 404, `no WebSocket route ${req.url}`);
-    handleTtyUpgrade(state, req, socket, head);
+    loadTtyUpgrade()
+      .then(({ handleTtyUpgrade }) => handleTtyUpgrade(state, req, socket, head))
+      .catch(() => socket.destroy());
   });
   return server;
 }

@@ -8,12 +8,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyEgressRules, egressRules, type VaultPorts } from './rules.ts';
 import { runToolOrThrow, runToolSync } from './run-tool.ts';
-import { ensureCheckoutReachable } from './testbed/access.ts';
+import { ensureCheckoutReachable } from './host/access.ts';
+import { createVethPool, deleteHostInterface, type VethSlot } from './host/pool.ts';
+import { ensureSystemUser, type SystemUser } from './host/users.ts';
+import { fetchCaPem, VAULT_PORTS } from './host/vault-launch.ts';
 import { CleanupStack } from './testbed/cleanup.ts';
 import { SandboxClient, type ExecResult } from './testbed/client.ts';
-import { claimVethSlot, deleteHostInterface, type VethSlot } from './testbed/pool.ts';
-import { ensureSystemUser, type SystemUser } from './testbed/users.ts';
-import { fetchCaPem, startVault, stopVault, type RunningVault } from './testbed/vault-process.ts';
+import { startVault, stopVault, type RunningVault } from './testbed/vault-process.ts';
 
 export type { ExecResult } from './testbed/client.ts';
 
@@ -49,7 +50,8 @@ export interface TestSandbox {
   close(): Promise<void>;
 }
 
-const VAULT_PORTS: VaultPorts = { tls: 15443, http: 15080, dns: 15053 };
+// The gateway's local runtime uses 10.214.0.0/16 and lapv*: the two never meet.
+const VETH_POOL = createVethPool('10.213.0.0/16', 'laptb');
 const VAULT_USER = 'lap-vault';
 const CLIENT_USER = 'lap-sandbox';
 const VAULT_MAIN = fileURLToPath(new URL('main.ts', import.meta.url));
@@ -99,7 +101,7 @@ async function buildNetwork(name: string, clientUser: SystemUser, cleanup: Clean
   const client = new SandboxClient({ netns, uid: clientUser.uid, gid: clientUser.gid, home });
   cleanup.push('sandbox processes', () => client.killAll());
 
-  const slot = await claimVethSlot(netns);
+  const slot = await VETH_POOL.claim(netns);
   cleanup.push(`veth ${slot.hostInterface}`, () => deleteHostInterface(slot.hostInterface));
   // Rules go in while both ends are still down, so there is no moment without them.
   await applyEgressRules(netns, egressRules({ mode: 'local', vaultAddress: slot.hostAddress, ports: VAULT_PORTS }));
@@ -145,7 +147,7 @@ async function launchVault(
     cleanup,
   );
   const caFile = join(net.tempDir, 'ca.pem');
-  writeFileSync(caFile, await fetchCaPem(running), { mode: 0o644 });
+  writeFileSync(caFile, await fetchCaPem(running.controlUrl, running.controlToken), { mode: 0o644 });
   return { running, caFile };
 }
 

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { ChildGroup, readRssMiB, stopChild } from '../vault/children.ts';
 import { writeDocSection } from '../vault/report.ts';
-import { startClaimedAgent } from './agent-process.ts';
+import { claimShell, startWarmAgent } from './agent-process.ts';
 import { agentChannel, type ByteChannel, directChannel, type ShellSize } from './channel.ts';
 import { bulkThroughput, echoLatency } from './measure.ts';
 import { buildRows, formatMarkdown, formatText, type PtyBenchResults } from './report.ts';
@@ -64,7 +64,10 @@ async function runBench(group: ChildGroup, dir: string): Promise<PtyBenchResults
   progress(`preparing ${BIG_FILE}`);
   ensureBigFile();
   const agentFlags = (process.env.BENCH_PTY_AGENT_FLAGS ?? '').split(' ').filter(Boolean);
-  const agent = await startClaimedAgent(group, dir, SIZE, agentFlags);
+  const agent = await startWarmAgent(group, dir, agentFlags);
+  await sleep(IDLE_SETTLE_MS);
+  const agentWarmMiB = readRssMiB(agent.pid);
+  await claimShell(agent, SIZE);
   await sleep(IDLE_SETTLE_MS);
   const agentIdleMiB = readRssMiB(agent.pid);
   const bareNodeMiB = await bareNodeRssMiB(group);
@@ -72,7 +75,7 @@ async function runBench(group: ChildGroup, dir: string): Promise<PtyBenchResults
   mkdirSync(home);
   const direct = await measureChannel(directChannel(home, SIZE), 'direct');
   const viaAgent = await measureChannel(await agentChannel(agent.ttyUrl, agent.token), 'agent');
-  return { echo: { direct: direct.echo, agent: viaAgent.echo }, bulk: { direct: direct.bulk, agent: viaAgent.bulk }, rss: { bareNodeMiB, agentIdleMiB } };
+  return { echo: { direct: direct.echo, agent: viaAgent.echo }, bulk: { direct: direct.bulk, agent: viaAgent.bulk }, rss: { bareNodeMiB, agentWarmMiB, agentIdleMiB } };
 }
 
 function machine(): string {
@@ -85,8 +88,10 @@ const METHOD = [
   `process with the same environment), ${SIZE.cols}×${SIZE.rows}, TERM=xterm-256color, on loopback. Bulk: the time from the Enter`,
   `of \`cat FILE; echo END-$((40+2))\` to the marker, over every byte the client received (the PTY turns each`,
   '\\n into \\r\\n). Echo: `stty raw -echo; exec cat`, then one byte at a time, waiting for it to come back, after',
-  `${WARMUP_KEYSTROKES} warm-up keys. Through the agent every byte also goes through the headless screen mirror. RSS: VmRSS from`,
-  `/proc, ${IDLE_SETTLE_MS / 1000} s after the claim (agent) or start (bare \`node -e\` with a timer).`,
+  `${WARMUP_KEYSTROKES} warm-up keys. Through the agent every byte also goes through the headless screen mirror. The agent runs`,
+  'as launchers start it: the bundle, flags and environment from sandbox-agent/build.ts (agentNodeArgs, AGENT_ENV). RSS: VmRSS',
+  `from /proc, ${IDLE_SETTLE_MS / 1000} s after the agent said it was ready (warm), ${IDLE_SETTLE_MS / 1000} s after the claim with no viewer attached`,
+  '(idle), or after start (bare `node -e` with a timer).',
 ].join('\n');
 
 const FINDINGS = [
@@ -95,9 +100,8 @@ const FINDINGS = [
   'emulator: xterm.js parses this file at about 68 MB/s on one core and `yes` output at about 20 MB/s, on',
   'the agent\'s main thread. Gathering PTY reads into larger frames did not raise the figure and delayed',
   'echoes; a worker thread for the emulator reached only about 40 MB/s for node-pty plus the parser alone on 2',
-  'CPUs (and costs an isolate), so neither was kept. Idle RSS is mostly not the TTY: Node\'s type stripper',
-  '(running .ts sources) costs about 30 MiB, zod about 19 MiB, @xterm/headless about 7 MiB; an esbuild bundle',
-  'of the agent (node-pty external) idles at about 79 MiB.',
+  'CPUs (and costs an isolate), so neither was kept. Idle RSS: "Sandbox agent memory" below says what each',
+  'change saved and what the rest is.',
 ].join('\n');
 
 function report(results: PtyBenchResults): void {

@@ -12,7 +12,7 @@ import { type ClaimPaths, claimPaths } from './paths.ts';
 import { parseClaim } from './validate.ts';
 import { type ClaimFootprint, placeFiles, prepareHome, startFootprint, undoClaim, willCreate } from './workspace.ts';
 
-export type TerminalStarter = (launch: TerminalLaunch, events: EventLog) => Terminal;
+export type TerminalStarter = (launch: TerminalLaunch, events: EventLog) => Terminal | Promise<Terminal>;
 
 export const DEFAULT_SIZE = { cols: 80, rows: 24 } as const;
 

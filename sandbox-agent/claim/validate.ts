@@ -1,10 +1,10 @@
-// The claim's schema: every refusal names the field at fault. Nothing here touches the disk, so a
-// refused claim changes nothing.
-import { z } from 'zod';
+// The claim, checked field by field: every refusal names the field at fault. Nothing here touches the
+// disk, so a refused claim changes nothing.
 import { findHarness, harnessNames } from '../harnesses/index.ts';
-import { type ClaimRequest, TTY_SIZE_LIMITS } from '../protocol.ts';
+import { type ClaimFile, type ClaimRequest, TTY_SIZE_LIMITS } from '../protocol.ts';
 import type { AgentLimits } from '../state.ts';
-import { ClaimError, type FieldProblem } from './claim-error.ts';
+import { definedOnly, type FieldPath, fieldProblems, isBase64, optional, Reader, unknownKeys, withoutNul } from '../validation.ts';
+import { ClaimError } from './claim-error.ts';
 import { normalizeWorkspacePath } from './paths.ts';
 
 /** The same limits the REST API puts on a session's env_vars (DESIGN.md §5). */
@@ -21,110 +21,132 @@ const HOST_PATTERN = /^(\*\.)?[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*$/;
 /** The credential helper is a shell script: these charsets need no escaping inside single quotes. */
 const STUB = /^[A-Za-z0-9_-]{1,1024}$/;
 const USERNAME = /^[A-Za-z0-9._@+-]{1,256}$/;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-const sessionSchema = z.string().regex(SESSION_ID, 'must be 1-256 printable ASCII characters without spaces');
+/** Every field a claim may have (the keys); typed so that a new ClaimRequest field must be added here. */
+const CLAIM_FIELDS: Record<keyof ClaimRequest, true> = { session: true, harness: true, env: true, workspace: true, gitCredentials: true, files: true, cols: true, rows: true };
 
-const harnessSchema = z.string().superRefine((name, ctx) => {
-  if (!findHarness(name)) ctx.addIssue({ code: 'custom', message: `unknown harness ${name}; known: ${harnessNames().join(', ')}` });
-});
-
-const envSchema = z
-  .record(z.string(), z.string().refine((v) => !v.includes('\0'), 'must not contain NUL'))
-  .superRefine((env, ctx) => {
-    const keys = Object.keys(env);
-    for (const key of keys) {
-      if (!ENV_KEY.test(key)) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(key)} is not a variable name: keys must match ^[A-Za-z_][A-Za-z0-9_]*$`, path: [key] });
-      else if (Object.hasOwn(AGENT_SET_ENV, key)) ctx.addIssue({ code: 'custom', message: `is set by the agent (${AGENT_SET_ENV[key]})`, path: [key] });
-    }
-    if (keys.length > CLAIM_ENV_LIMITS.maxKeys) ctx.addIssue({ code: 'custom', message: `at most ${CLAIM_ENV_LIMITS.maxKeys} keys, got ${keys.length}` });
-    const bytes = keys.reduce((sum, k) => sum + Buffer.byteLength(k) + Buffer.byteLength(env[k] ?? ''), 0);
-    if (bytes > CLAIM_ENV_LIMITS.maxBytes) ctx.addIssue({ code: 'custom', message: `at most ${CLAIM_ENV_LIMITS.maxBytes} bytes of keys and values, got ${bytes}` });
-  });
-
-const repositorySchema = z.string().max(2048).superRefine((value, ctx) => {
-  const problem = repositoryProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
-
-const branchSchema = z.string().superRefine((value, ctx) => {
-  const problem = branchProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
-
-const workspaceSchema = z
-  .strictObject({ repository: repositorySchema.optional(), branch: branchSchema.optional() })
-  .refine((w) => w.branch === undefined || w.repository !== undefined, { message: 'a branch needs a repository', path: ['branch'] });
-
-const gitCredentialsSchema = z
-  .array(
-    z.strictObject({
-      host: z.string().regex(HOST_PATTERN, 'must be a lowercase DNS name or *.suffix, without a port'),
-      username: z.string().regex(USERNAME, 'must be 1-256 of A-Z a-z 0-9 . _ @ + -').optional(),
-      stub: z.string().regex(STUB, 'must be 1-1024 URL-safe characters (A-Z a-z 0-9 _ -)'),
-    }),
-  )
-  .max(MAX_GIT_CREDENTIALS)
-  .superRefine((creds, ctx) => {
-    const seen = new Set<string>();
-    creds.forEach((c, i) => {
-      if (seen.has(c.host)) ctx.addIssue({ code: 'custom', message: `duplicate host ${c.host}`, path: [i, 'host'] });
-      seen.add(c.host);
-    });
-  });
-
-function filesSchema(limits: AgentLimits) {
-  const file = z.strictObject({
-    path: z.string().min(1).max(4096).superRefine((path, ctx) => {
-      const normalized = normalizeWorkspacePath(path);
-      if ('problem' in normalized) ctx.addIssue({ code: 'custom', message: `${path} ${normalized.problem}` });
-    }),
-    content: z.string().superRefine((content, ctx) => {
-      if (content.length % 4 !== 0 || !BASE64.test(content)) return void ctx.addIssue({ code: 'custom', message: 'must be base64' });
-      const bytes = decodedLength(content);
-      if (bytes > limits.maxFileBytes) ctx.addIssue({ code: 'custom', message: `the file has ${bytes} bytes, more than the limit of ${limits.maxFileBytes}` });
-    }),
-    mode: z.int().min(0).max(0o777, 'must be a permission mode from 0 to 0o777 (511)').optional(),
-  });
-  return z
-    .array(file)
-    .max(MAX_CLAIM_FILES)
-    .superRefine((files, ctx) => {
-      const seen = new Map<string, number>();
-      files.forEach((f, i) => {
-        const normalized = normalizeWorkspacePath(f.path);
-        const key = 'relative' in normalized ? normalized.relative : f.path;
-        const first = seen.get(key);
-        if (first !== undefined) ctx.addIssue({ code: 'custom', message: `same file as files.${first}.path`, path: [i, 'path'] });
-        seen.set(key, i);
-      });
-    });
-}
-
-function claimSchema(limits: AgentLimits) {
-  return z.strictObject({
-    session: sessionSchema,
-    harness: harnessSchema,
-    env: envSchema,
-    workspace: workspaceSchema.optional(),
-    gitCredentials: gitCredentialsSchema.optional(),
-    files: filesSchema(limits).optional(),
-    cols: z.int().min(1).max(TTY_SIZE_LIMITS.maxCols).optional(),
-    rows: z.int().min(1).max(TTY_SIZE_LIMITS.maxRows).optional(),
-  });
-}
+type GitCredential = NonNullable<ClaimRequest['gitCredentials']>[number];
 
 /** The claim, checked; throws a 400 ClaimError listing every problem, the first in its message. */
 export function parseClaim(body: unknown, limits: AgentLimits): ClaimRequest {
-  const parsed = claimSchema(limits).safeParse(body);
-  if (parsed.success) return parsed.data;
-  throw ClaimError.invalid(parsed.error.issues.flatMap(fieldProblems));
+  const r = new Reader();
+  const claim = readClaim(r, body, limits);
+  if (claim && r.issues.length === 0) return claim;
+  throw ClaimError.invalid(fieldProblems(r.issues));
 }
 
-function fieldProblems(issue: z.core.$ZodIssue): FieldProblem[] {
-  const field = (path: PropertyKey[]) => path.map(String).join('.') || 'body';
-  if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: field([...issue.path, key]), message: 'is not a claim field' }));
-  return [{ field: field(issue.path), message: issue.message }];
+function readClaim(r: Reader, body: unknown, limits: AgentLimits): ClaimRequest | undefined {
+  const claim = r.object(body, []);
+  if (!claim) return undefined;
+  const size = (field: 'cols' | 'rows', max: number) => optional(claim[field], (value) => r.integer(value, [field], { min: 1, max }));
+  const parsed = definedOnly({
+    session: r.string(claim.session, ['session'], { pattern: [SESSION_ID, 'must be 1-256 printable ASCII characters without spaces'] }),
+    harness: r.string(claim.harness, ['harness'], { check: (name) => (findHarness(name) ? null : `unknown harness ${name}; known: ${harnessNames().join(', ')}`) }),
+    env: readEnv(r, claim.env),
+    workspace: optional(claim.workspace, (value) => readWorkspace(r, value)),
+    gitCredentials: optional(claim.gitCredentials, (value) => readGitCredentials(r, value)),
+    files: optional(claim.files, (value) => readFiles(r, value, limits)),
+    cols: size('cols', TTY_SIZE_LIMITS.maxCols),
+    rows: size('rows', TTY_SIZE_LIMITS.maxRows),
+  });
+  refuseUnknownFields(r, claim, [], Object.keys(CLAIM_FIELDS));
+  return parsed as ClaimRequest;
+}
+
+function refuseUnknownFields(r: Reader, object: Record<string, unknown>, path: FieldPath, known: readonly string[]): void {
+  for (const key of unknownKeys(object, known)) r.fail([...path, key], 'is not a claim field');
+}
+
+function readEnv(r: Reader, value: unknown): Record<string, string> | undefined {
+  const env = r.object(value, ['env']);
+  if (!env) return undefined;
+  const before = r.issues.length;
+  const keys = Object.keys(env);
+  for (const key of keys) {
+    if (!ENV_KEY.test(key)) r.fail(['env', key], `${JSON.stringify(key)} is not a variable name: keys must match ^[A-Za-z_][A-Za-z0-9_]*$`);
+    else if (Object.hasOwn(AGENT_SET_ENV, key)) r.fail(['env', key], `is set by the agent (${AGENT_SET_ENV[key]})`);
+    else r.string(env[key], ['env', key], { check: withoutNul });
+  }
+  if (keys.length > CLAIM_ENV_LIMITS.maxKeys) r.fail(['env'], `at most ${CLAIM_ENV_LIMITS.maxKeys} keys, got ${keys.length}`);
+  if (r.issues.length > before) return undefined;
+  const bytes = keys.reduce((sum, k) => sum + Buffer.byteLength(k) + Buffer.byteLength(env[k] as string), 0);
+  if (bytes > CLAIM_ENV_LIMITS.maxBytes) return r.fail(['env'], `at most ${CLAIM_ENV_LIMITS.maxBytes} bytes of keys and values, got ${bytes}`);
+  return env as Record<string, string>;
+}
+
+function readWorkspace(r: Reader, value: unknown): ClaimRequest['workspace'] {
+  const workspace = r.object(value, ['workspace']);
+  if (!workspace) return undefined;
+  const before = r.issues.length;
+  const repository = optional(workspace.repository, (v) => r.string(v, ['workspace', 'repository'], { max: 2048, check: repositoryProblem }));
+  const branch = optional(workspace.branch, (v) => r.string(v, ['workspace', 'branch'], { check: branchProblem }));
+  refuseUnknownFields(r, workspace, ['workspace'], ['repository', 'branch']);
+  if (r.issues.length === before && branch !== undefined && repository === undefined) r.fail(['workspace', 'branch'], 'a branch needs a repository');
+  return definedOnly({ repository, branch });
+}
+
+function readGitCredentials(r: Reader, value: unknown): GitCredential[] | undefined {
+  const credentials = r.array(value, ['gitCredentials'], (item, path) => readGitCredential(r, item, path), { max: MAX_GIT_CREDENTIALS });
+  const seen = new Set<string>();
+  credentials?.forEach((c, i) => {
+    if (seen.has(c.host)) r.fail(['gitCredentials', i, 'host'], `duplicate host ${c.host}`);
+    seen.add(c.host);
+  });
+  return credentials;
+}
+
+function readGitCredential(r: Reader, value: unknown, path: FieldPath): GitCredential | undefined {
+  const credential = r.object(value, path);
+  if (!credential) return undefined;
+  const parsed = definedOnly({
+    host: r.string(credential.host, [...path, 'host'], { pattern: [HOST_PATTERN, 'must be a lowercase DNS name or *.suffix, without a port'] }),
+    username: optional(credential.username, (v) => r.string(v, [...path, 'username'], { pattern: [USERNAME, 'must be 1-256 of A-Z a-z 0-9 . _ @ + -'] })),
+    stub: r.string(credential.stub, [...path, 'stub'], { pattern: [STUB, 'must be 1-1024 URL-safe characters (A-Z a-z 0-9 _ -)'] }),
+  });
+  refuseUnknownFields(r, credential, path, ['host', 'username', 'stub']);
+  return parsed as GitCredential;
+}
+
+function readFiles(r: Reader, value: unknown, limits: AgentLimits): ClaimFile[] | undefined {
+  const files = r.array(value, ['files'], (item, path) => readFile(r, item, path, limits), { max: MAX_CLAIM_FILES });
+  const seen = new Map<string, number>();
+  files?.forEach((f, i) => {
+    const normalized = normalizeWorkspacePath(f.path);
+    const key = 'relative' in normalized ? normalized.relative : f.path;
+    const first = seen.get(key);
+    if (first !== undefined) r.fail(['files', i, 'path'], `same file as files.${first}.path`);
+    seen.set(key, i);
+  });
+  return files;
+}
+
+function readFile(r: Reader, value: unknown, path: FieldPath, limits: AgentLimits): ClaimFile | undefined {
+  const file = r.object(value, path);
+  if (!file) return undefined;
+  const parsed = definedOnly({
+    path: r.string(file.path, [...path, 'path'], { min: 1, max: 4096, check: workspacePathProblem }),
+    content: r.string(file.content, [...path, 'content'], { check: (content) => contentProblem(content, limits) }),
+    mode: optional(file.mode, (v) => readMode(r, v, [...path, 'mode'])),
+  });
+  refuseUnknownFields(r, file, path, ['path', 'content', 'mode']);
+  return parsed as ClaimFile;
+}
+
+function readMode(r: Reader, value: unknown, path: FieldPath): number | undefined {
+  const mode = r.integer(value, path);
+  if (mode !== undefined && (mode < 0 || mode > 0o777)) return r.fail(path, 'must be a permission mode from 0 to 0o777 (511)');
+  return mode;
+}
+
+function workspacePathProblem(path: string): string | null {
+  const normalized = normalizeWorkspacePath(path);
+  return 'problem' in normalized ? `${path} ${normalized.problem}` : null;
+}
+
+function contentProblem(content: string, limits: AgentLimits): string | null {
+  if (!isBase64(content)) return 'must be base64';
+  const bytes = decodedLength(content);
+  return bytes > limits.maxFileBytes ? `the file has ${bytes} bytes, more than the limit of ${limits.maxFileBytes}` : null;
 }
 
 /** The largest request body a claim may have: one file at the limit, base64-encoded, plus the rest. */

@@ -7,10 +7,16 @@ import { errorJson } from '../errors.ts';
 import type { EventLog } from '../events.ts';
 import type { AgentEventType, ClaimRequest } from '../protocol.ts';
 import type { AgentState } from '../state.ts';
-import { startTerminal } from '../tty/terminal.ts';
+import type { Terminal, TerminalLaunch } from '../tty/terminal.ts';
 
 /** Longer than the terminal's SIGHUP-then-SIGKILL grace, so a stubborn harness is restarted too. */
 const RESTART_WAIT_MS = 5_000;
+
+/** node-pty and the headless emulator load at the first claim: a warm agent does not carry them. */
+async function startTerminal(launch: TerminalLaunch, events: EventLog): Promise<Terminal> {
+  const terminal = await import('../tty/terminal.ts');
+  return terminal.startTerminal(launch, events);
+}
 
 /**
  * POST /claim turns the warm agent into one session's agent (one claim per agent lifetime, unless it

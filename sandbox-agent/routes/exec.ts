@@ -2,31 +2,28 @@ import { stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { z } from 'zod';
 import { errorJson } from '../errors.ts';
+import { parseExecRequest } from '../exec-request.ts';
 import { execFrames } from '../exec-run.ts';
-import type { ExecRequest } from '../protocol.ts';
-import type { AgentLimits, AgentState } from '../state.ts';
+import type { AgentState } from '../state.ts';
 import { invalidRequest } from '../validation.ts';
 import { WorkspacePathError, resolveWorkspacePath, workspaceRoot } from '../workspace-path.ts';
 
 export const DEFAULT_EXEC_TIMEOUT_MS = 10 * 60 * 1000;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** The base every exec gets under the caller's env; never the agent's own environment. */
 const BASE_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
 
 /** POST /exec: runs a command without a PTY and streams ExecFrames as NDJSON (docs/agent-api.md). */
 export function execRoutes(state: AgentState): Hono {
   const app = new Hono();
-  const schema = execRequestSchema(state.limits);
   const maxBodyBytes = Math.ceil(state.limits.maxFileBytes / 3) * 4 + 1024 * 1024;
   const limit = bodyLimit({ maxSize: maxBodyBytes, onError: (c) => errorJson(c, 413, 'too_large', `the exec request is larger than ${maxBodyBytes} bytes`) });
   app.post('/exec', limit, async (c) => {
     const body = await c.req.json().catch(() => undefined);
     if (body === undefined) return errorJson(c, 400, 'invalid_json', 'request body must be a JSON ExecRequest');
-    const parsed = schema.safeParse(body);
-    if (!parsed.success) return invalidRequest(c, parsed.error);
-    const request: ExecRequest = parsed.data;
+    const parsed = parseExecRequest(body, state.limits);
+    if (!parsed.ok) return invalidRequest(c, parsed.issues);
+    const { request } = parsed;
     const stdin = request.stdin === undefined ? null : Buffer.from(request.stdin, 'base64');
     if (stdin && stdin.length > state.limits.maxFileBytes) return errorJson(c, 413, 'too_large', `stdin: larger than ${state.limits.maxFileBytes} bytes`);
     const cwd = await workingDirectory(c, state.workspace, request.cwd ?? '/');
@@ -36,22 +33,6 @@ export function execRoutes(state: AgentState): Hono {
     return c.body(frames, 200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
   });
   return app;
-}
-
-function execRequestSchema(limits: AgentLimits) {
-  const text = z.string().refine((v) => !v.includes('\0'), 'must not contain NUL');
-  return z.strictObject({
-    argv: z.array(text, { error: 'must be a non-empty array of strings' }).min(1, 'must be a non-empty array of strings').refine((argv) => argv[0] !== '', 'the program (argv[0]) must not be empty'),
-    env: z
-      .record(z.string(), text, { error: 'must be an object of string values' })
-      .superRefine((env, ctx) => {
-        for (const name of Object.keys(env)) if (!ENV_NAME.test(name) || name.includes('\0')) ctx.addIssue({ code: 'custom', path: [name], message: `variable names must match ${ENV_NAME.source}` });
-      })
-      .optional(),
-    cwd: text.optional(),
-    timeoutMs: z.number({ error: 'must be a number of milliseconds' }).int('must be a whole number of milliseconds').positive('must be positive').max(limits.maxExecTimeoutMs, `must be at most ${limits.maxExecTimeoutMs}`).optional(),
-    stdin: z.base64('must be base64').optional(),
-  });
 }
 
 /** The cwd must be an existing directory inside the workspace: escapes are 403, the rest 400. */

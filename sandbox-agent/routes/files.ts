@@ -3,13 +3,14 @@ import { lstat, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { type Context, Hono } from 'hono';
-import { extractUpload, packDirectory } from '../archive.ts';
 import { ApiError } from '../errors.ts';
 import { fileErrorResponse } from '../file-errors.ts';
 import type { AgentState } from '../state.ts';
 import { checkContentLength, writeFileAtomically } from '../upload.ts';
 import { type ResolveOptions, WorkspacePathError, resolveWorkspacePath, workspaceRoot } from '../workspace-path.ts';
 
+/** tar loads at the first archive request: most sessions never make one. */
+const loadArchive = () => import('../archive.ts');
 const MAX_LIST_ENTRIES = 10_000;
 const FOLLOW: ResolveOptions = { followFinalSymlink: true };
 const ON_LINK_ITSELF: ResolveOptions = { followFinalSymlink: false };
@@ -102,6 +103,7 @@ async function listDirectory(c: Context, { path }: Target): Promise<Response> {
 
 async function downloadArchive(c: Context, { requested, path }: Target): Promise<Response> {
   if (!(await stat(path)).isDirectory()) throw new ApiError(400, 'not_a_directory', `${requested} is not a directory`);
+  const { packDirectory } = await loadArchive();
   return c.body(packDirectory(path), 200, { 'content-type': 'application/x-tar' });
 }
 
@@ -110,6 +112,7 @@ async function uploadArchive(c: Context, { requested, path }: Target, maxBytes: 
   const existing = await stat(path).catch(() => null);
   if (existing && !existing.isDirectory()) throw new ApiError(400, 'not_a_directory', `${requested} is not a directory`);
   await mkdir(path, { recursive: true });
+  const { extractUpload } = await loadArchive();
   return c.json({ entries: await extractUpload(c.req.raw.body, path, maxBytes) });
 }
 

@@ -1,14 +1,12 @@
-// Starts the real sandbox agent (`node sandbox-agent/main.ts`) on loopback with a temp workspace, the
-// way the runtimes will, and gives tests an authenticated fetch.
+// Starts the real sandbox agent on loopback with a temp workspace, the way the runtimes do (the bundle,
+// flags and environment from sandbox-agent/build.ts), and gives tests an authenticated fetch.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-
-const AGENT_MAIN = fileURLToPath(new URL('../../sandbox-agent/main.ts', import.meta.url));
+import { AGENT_ENV, agentNodeArgs } from '../../sandbox-agent/build.ts';
 
 export interface RunningAgent {
   readonly url: string;
@@ -30,8 +28,8 @@ export async function startAgent(): Promise<RunningAgent> {
   const token = randomBytes(32).toString('hex');
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, token, { mode: 0o600 });
-  const child = spawn(process.execPath, [AGENT_MAIN, '--listen', '127.0.0.1:0', '--token-file', tokenFile, '--workspace', workspace], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir },
+  const child = spawn(process.execPath, [...agentNodeArgs(), '--listen', '127.0.0.1:0', '--token-file', tokenFile, '--workspace', workspace], {
+    env: { ...AGENT_ENV, PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log: string[] = [];

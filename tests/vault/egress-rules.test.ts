@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyEgressRules, egressRules, type EgressRulesInput, type VaultPorts } from '../../vault/rules.ts';
 import { runTool, runToolOrThrow } from '../../vault/run-tool.ts';
 import { createTestSandbox, type TestSandbox } from '../../vault/testbed.ts';
-import { ensureSystemUser, type SystemUser } from '../../vault/testbed/users.ts';
+import { ensureSystemUser, type SystemUser } from '../../vault/host/users.ts';
 
 const PORTS: VaultPorts = { tls: 15443, http: 15080, dns: 15053 };
 

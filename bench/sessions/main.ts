@@ -1,0 +1,70 @@
+// bench/sessions: cold create, warm claim (to ready and to the first PTY byte) and delete through the
+// real gateway and local runtime, beside `node -e 0` in a fresh netns, plus memory per idle sandbox.
+// Run as root: `npm run bench:sessions` (BENCH_QUICK=1 for 10 sessions per kind instead of 50).
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SandboxHandle } from '../../gateway/runtime/types.ts';
+import { startTestGateway, type TestGateway } from '../../tests/support/gateway.ts';
+import { netnsNodeSpawnMs, percentiles, sandboxMemory, timeSession, type Percentiles, type SessionTimings } from './measure.ts';
+
+const COUNT = process.env.BENCH_QUICK ? 10 : 50;
+const IDLE_SANDBOXES = 5;
+const TARGETS = { warmClaimP50Ms: 50, coldCreateP50Ms: 1000, idleSandboxMiB: 128 };
+
+async function waitForWarm(gw: TestGateway): Promise<void> {
+  while (gw.gateway.pool.stats()[0]!.warm < 1) await sleep(20);
+}
+
+async function sessions(gw: TestGateway, warm: boolean): Promise<SessionTimings[]> {
+  const out: SessionTimings[] = [];
+  for (let i = 0; i < COUNT; i++) {
+    if (warm) await waitForWarm(gw);
+    out.push(await timeSession(gw));
+  }
+  return out;
+}
+
+async function idleMemory(gw: TestGateway): Promise<{ rssMiB: number; pssMiB: number }> {
+  const created = await Promise.all(Array.from({ length: IDLE_SANDBOXES }, () => gw.json('POST', '/api/v1/managed_agents/agents/sh/session?wait=true', {}, 201)));
+  await sleep(3_000);
+  const handles = created.map((s) => gw.gateway.store.sandboxes.get(gw.gateway.store.sessions.get(s.id)!.sandboxId!)!.handle as SandboxHandle);
+  const each = handles.map(sandboxMemory);
+  await Promise.all(created.map((s) => gw.call('DELETE', `/api/v1/managed_agents/sessions/${s.id}`)));
+  const mean = (k: 'rssMiB' | 'pssMiB') => each.reduce((n, m) => n + m[k], 0) / each.length;
+  return { rssMiB: mean('rssMiB'), pssMiB: mean('pssMiB') };
+}
+
+function row(name: string, p: Percentiles, base: Percentiles, target?: { p50: number }): string {
+  const verdict = target ? (p.p50Ms <= target.p50 ? `≤ ${target.p50} ms PASS` : `≤ ${target.p50} ms MISS`) : '';
+  return `| ${name} | ${base.p50Ms.toFixed(0)} / ${base.p99Ms.toFixed(0)} | ${p.p50Ms.toFixed(1)} / ${p.p99Ms.toFixed(1)} | ${(p.p50Ms / base.p50Ms).toFixed(2)}× | ${verdict} |`;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('bench/sessions needs root (network namespaces)');
+  const baseline = percentiles(Array.from({ length: COUNT }, (_, i) => netnsNodeSpawnMs(`lapbench${i}`)));
+  const cold = await startTestGateway({ warmPool: '' });
+  const warm = await startTestGateway({ warmPool: 'shell=2' });
+  try {
+    for (const gw of [cold, warm]) await gw.json('POST', '/api/v1/managed_agents/agents', { name: 'sh', harness: 'shell' }, 201);
+    const coldRuns = await sessions(cold, false);
+    const warmRuns = await sessions(warm, true);
+    const memory = await idleMemory(cold);
+    const pick = (runs: SessionTimings[], k: keyof Omit<SessionTimings, 'warm'>) => percentiles(runs.map((r) => r[k]));
+    console.log(`bench/sessions: ${COUNT} sessions per kind; p50 / p99 in ms; baseline = ip netns add + node -e 0 + ip netns del\n`);
+    console.log('| measure | baseline p50 / p99 | LAP p50 / p99 | p50 ratio | target |\n|---|---|---|---|---|');
+    console.log(row('cold create → ready', pick(coldRuns, 'readyMs'), baseline, { p50: TARGETS.coldCreateP50Ms }));
+    console.log(row('cold create → first PTY byte', pick(coldRuns, 'firstByteMs'), baseline));
+    console.log(row(`warm claim → ready (${warmRuns.filter((r) => r.warm).length}/${COUNT} warm)`, pick(warmRuns, 'readyMs'), baseline, { p50: TARGETS.warmClaimP50Ms }));
+    console.log(row('warm claim → first PTY byte', pick(warmRuns, 'firstByteMs'), baseline));
+    console.log(row('delete', pick(coldRuns, 'deleteMs'), baseline));
+    const ok = memory.rssMiB <= TARGETS.idleSandboxMiB;
+    console.log(`| idle sandbox (agent + vault), mean of ${IDLE_SANDBOXES} | – | RSS ${memory.rssMiB.toFixed(1)} MiB, PSS ${memory.pssMiB.toFixed(1)} MiB | – | RSS ≤ ${TARGETS.idleSandboxMiB} MiB ${ok ? 'PASS' : 'MISS'} |`);
+  } finally {
+    await cold.close();
+    await warm.close();
+  }
+}
+
+main().then(() => process.exit(0), (err: Error) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,79 @@
+// HTTP+JSON to a sandbox's two control APIs (DESIGN.md §4): the agent's and the vault's, each with
+// its own per-sandbox bearer token. Errors carry what the other side said, never a token.
+import type { ClaimRequest } from '../../sandbox-agent/protocol.ts';
+import type { CredentialView, EgressPolicy, SwapPlace } from '../../vault/types.ts';
+import type { SandboxHandle } from '../runtime/types.ts';
+
+const CONTROL_TIMEOUT_MS = 30_000;
+
+export class ControlError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = 'ControlError';
+    this.status = status;
+  }
+}
+
+export interface VaultCredentialInput {
+  name: string;
+  value: string;
+  hosts: string[];
+  places: SwapPlace[];
+}
+
+async function call(base: string, token: string, what: string, path: string, init: RequestInit = {}): Promise<Response> {
+  const headers: Record<string, string> = { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` };
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  let response: Response;
+  try {
+    response = await fetch(`${base}${path}`, { ...init, headers, signal: init.signal ?? AbortSignal.timeout(CONTROL_TIMEOUT_MS) });
+  } catch (err) {
+    throw new ControlError(0, `${what} ${path} did not answer: ${(err as Error).message}`);
+  }
+  if (response.ok) return response;
+  const body = await response.text().catch(() => '');
+  throw new ControlError(response.status, `${what} ${path} answered ${response.status}: ${readMessage(body)}`);
+}
+
+function readMessage(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: { message?: string } };
+    return parsed.error?.message ?? body.slice(0, 300);
+  } catch {
+    return body.slice(0, 300);
+  }
+}
+
+export const vaultControl = {
+  /** Sets the session's credentials; the vault mints the stubs and answers with them (never a value). */
+  async putCredentials(handle: SandboxHandle, credentials: VaultCredentialInput[]): Promise<CredentialView[]> {
+    const response = await call(handle.vaultUrl, handle.vaultToken, 'vault', '/v1/credentials', { method: 'PUT', body: JSON.stringify({ credentials }) });
+    return ((await response.json()) as { credentials: CredentialView[] }).credentials;
+  },
+  async putPolicy(handle: SandboxHandle, policy: EgressPolicy): Promise<void> {
+    await call(handle.vaultUrl, handle.vaultToken, 'vault', '/v1/policy', { method: 'PUT', body: JSON.stringify(policy) });
+  },
+  auditStream(handle: SandboxHandle, after: number, signal: AbortSignal): Promise<Response> {
+    return call(handle.vaultUrl, handle.vaultToken, 'vault', '/v1/audit/stream', { headers: { 'last-event-id': String(after) }, signal });
+  },
+};
+
+export const agentControl = {
+  async claim(handle: SandboxHandle, claim: ClaimRequest): Promise<{ pid: number }> {
+    const response = await call(handle.agentUrl, handle.agentToken, 'agent', '/v1/claim', { method: 'POST', body: JSON.stringify(claim) });
+    return (await response.json()) as { pid: number };
+  },
+  async restartHarness(handle: SandboxHandle): Promise<{ pid: number }> {
+    const response = await call(handle.agentUrl, handle.agentToken, 'agent', '/v1/harness/restart', { method: 'POST' });
+    return (await response.json()) as { pid: number };
+  },
+  /** The agent's exact last activity (its events only carry it at most every 10 s). */
+  async lastActivity(handle: SandboxHandle): Promise<number> {
+    const response = await call(handle.agentUrl, handle.agentToken, 'agent', `/v1/events?after=${Number.MAX_SAFE_INTEGER}`);
+    return Date.parse(((await response.json()) as { lastActivity: string }).lastActivity);
+  },
+  eventStream(handle: SandboxHandle, after: number, signal: AbortSignal): Promise<Response> {
+    return call(handle.agentUrl, handle.agentToken, 'agent', '/v1/events/stream', { headers: { 'last-event-id': String(after) }, signal });
+  },
+};

@@ -1,0 +1,127 @@
+// Sessions that survive a gateway restart, fail visibly when a part dies, and are reaped when idle
+// (issue 4, Proof 3 and 4), on the local runtime with real processes.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalRuntime } from '../../gateway/runtime/local/index.ts';
+import type { SandboxHandle } from '../../gateway/runtime/types.ts';
+import { apiClient, startGatewayProcess, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { isRoot, warnIfSkipped } from '../support/root.ts';
+import { TtyViewer } from '../sandbox-agent/tty-client.ts';
+
+warnIfSkipped('gateway lifecycle (local runtime)');
+const MASTER = `lap_master_${'t'.repeat(43)}`;
+/** The issue's bound for noticing a dead part. */
+const NOTICE_LIMIT_MS = 5_000;
+
+const ttyUrl = (base: string, id: string) => `${base.replace('http', 'ws')}/api/v1/managed_agents/sessions/${id}/tty`;
+
+describe.runIf(isRoot)('a gateway restart', () => {
+  const root = mkdtempSync(join(tmpdir(), 'lap-restart-test-'));
+  const dataDir = join(root, 'data');
+  afterAll(async () => {
+    await createLocalRuntime({ dataDir }).reapExcept(new Set());
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('keeps live sessions ready and attachable, with the same screen and events continuing in sequence', async () => {
+    const first = await startGatewayProcess(dataDir, { masterKey: MASTER, warmPool: 'shell=1' });
+    const api = apiClient(first.url, MASTER);
+    await api.json('POST', '/api/v1/managed_agents/agents', { name: 'sh', harness: 'shell' }, 201);
+    const session = await api.json('POST', '/api/v1/managed_agents/agents/sh/session?wait=true', {}, 201);
+    expect(session.status, session.failure_reason).toBe('ready');
+    const viewer = await TtyViewer.connect(ttyUrl(first.url, session.id), { headers: { authorization: `Bearer ${MASTER}` } });
+    viewer.type('echo before-$((40+2))\r');
+    await viewer.waitForText('before-42');
+    await first.stop();
+    await viewer.waitFor(() => viewer.closeCode !== null, 'the viewer to be cut off by the stop');
+
+    const second = await startGatewayProcess(dataDir, { masterKey: MASTER, warmPool: 'shell=1' });
+    try {
+      const api2 = apiClient(second.url, MASTER);
+      expect((await api2.json('GET', `/api/v1/managed_agents/sessions/${session.id}`)).status).toBe('ready');
+      const again = await TtyViewer.connect(ttyUrl(second.url, session.id), { headers: { authorization: `Bearer ${MASTER}` } });
+      expect(again.snapshot!.toString()).toContain('before-42');
+      again.type('echo after-$((50+1))\r');
+      await again.waitForText('after-51');
+      await again.close();
+      let events: { seq: number; type: string }[] = [];
+      await waitFor(async () => (events = (await api2.json('GET', `/api/v1/managed_agents/sessions/${session.id}/events`)).data).filter((e: { type: string }) => e.type === 'tty.detached').length >= 2, 'the second detach event');
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+      expect(events.filter((e) => e.type === 'tty.attached')).toHaveLength(2);
+      await api2.json('DELETE', `/api/v1/managed_agents/sessions/${session.id}`, undefined, 200);
+    } finally {
+      await second.stop();
+    }
+  });
+});
+
+describe.runIf(isRoot)('failures and idle reaping', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ warmPool: 'shell=2' });
+    await gw.json('POST', '/api/v1/managed_agents/agents', { name: 'sh', harness: 'shell' }, 201);
+    await gw.json('POST', '/api/v1/managed_agents/agents', { name: 'idle', harness: 'shell', idle_timeout_seconds: 5 }, 201);
+  });
+  afterAll(async () => gw?.close());
+
+  const start = async (agent = 'sh') => {
+    const session = await gw.json('POST', `/api/v1/managed_agents/agents/${agent}/session?wait=true`, {}, 201);
+    expect(session.status, session.failure_reason).toBe('ready');
+    return session.id as string;
+  };
+  const handleOf = (id: string) => gw.gateway.store.sandboxes.get(gw.gateway.store.sessions.get(id)!.sandboxId!)!.handle as SandboxHandle;
+  const statusWithin = async (id: string, limitMs: number) => {
+    let session: any;
+    await waitFor(async () => (session = await gw.json('GET', `/api/v1/managed_agents/sessions/${id}`)).status !== 'ready', `session ${id} to leave ready`, limitMs);
+    return session;
+  };
+
+  it('a killed harness fails the session with its signal, and restart brings it back', async () => {
+    const id = await start();
+    const viewer = await TtyViewer.connect(ttyUrl(gw.url, id), { headers: { authorization: `Bearer ${gw.key}` } });
+    viewer.type('kill -9 $$\r');
+    const session = await statusWithin(id, NOTICE_LIMIT_MS);
+    expect(session.status).toBe('failed');
+    expect(session.failure_reason).toContain('SIGKILL');
+    await viewer.close();
+    expect((await gw.json('POST', `/api/v1/managed_agents/sessions/${id}/restart`, undefined, 200)).status).toBe('ready');
+    await gw.call('DELETE', `/api/v1/managed_agents/sessions/${id}`);
+  });
+
+  for (const part of ['agent', 'vault'] as const) {
+    it(`a killed ${part} fails the session with a reason naming it`, async () => {
+      const id = await start();
+      const pid = (handleOf(id).detail as { pids: Record<string, { pid: number }> }).pids[part]!.pid;
+      process.kill(pid, 'SIGKILL');
+      const session = await statusWithin(id, NOTICE_LIMIT_MS);
+      expect(session.status).toBe('failed');
+      expect(session.failure_reason).toContain(part);
+    });
+  }
+
+  it('reaps an idle session and spares one with terminal activity', async () => {
+    const busy = await start('idle');
+    const viewer = await TtyViewer.connect(ttyUrl(gw.url, busy), { headers: { authorization: `Bearer ${gw.key}` } });
+    const typing = setInterval(() => viewer.type('true\r'), 500);
+    const idle = await start('idle');
+    try {
+      const reaped = await statusWithin(idle, 20_000);
+      expect(reaped.status).toBe('dead');
+      expect(reaped.failure_reason).toMatch(/idle/);
+      expect((await gw.json('GET', `/api/v1/managed_agents/sessions/${busy}`)).status).toBe('ready');
+    } finally {
+      clearInterval(typing);
+      await viewer.close();
+    }
+  });
+});
+
+async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, limitMs = 60_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${limitMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

