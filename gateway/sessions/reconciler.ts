@@ -17,8 +17,12 @@ export interface ReconcilerDeps {
   intervalMs: number;
 }
 
+/** A probe can fail once on a loaded machine (a health answer later than 1 s): act on a streak. */
+const FAILED_PROBES_TO_ACT = 3;
+
 export class Reconciler {
   readonly #d: ReconcilerDeps;
+  readonly #failedProbes = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #tick: Promise<void> | undefined;
 
@@ -62,7 +66,11 @@ export class Reconciler {
     const handle = service.handleOf(session);
     if (!handle) return void (await service.end(id, 'failed', 'the sandbox record is gone'));
     const probe = await sandboxes.runtime.probe(handle);
-    if (!probe.alive) return void (await service.end(id, 'failed', `the ${probe.part} died: ${probe.reason}`));
+    if (!probe.alive) {
+      if (this.#confirmedDead(handle.id, false)) await service.end(id, 'failed', `the ${probe.part} died: ${probe.reason}`);
+      return;
+    }
+    this.#confirmedDead(handle.id, true);
     const agent = store.agents.get(session.agentId);
     const idleMs = (agent?.idleTimeoutSeconds ?? 86_400) * 1000;
     if (Date.now() - Date.parse(session.lastActivityAt) < idleMs) return;
@@ -72,13 +80,30 @@ export class Reconciler {
     await service.end(id, 'dead', `idle for ${Math.round((Date.now() - last) / 1000)} s (idle timeout ${idleMs / 1000} s)`);
   }
 
+  /** True once the sandbox failed FAILED_PROBES_TO_ACT probes in a row; an answer resets the count. */
+  #confirmedDead(sandboxId: string, alive: boolean): boolean {
+    if (alive) {
+      this.#failedProbes.delete(sandboxId);
+      return false;
+    }
+    const failures = (this.#failedProbes.get(sandboxId) ?? 0) + 1;
+    this.#failedProbes.set(sandboxId, failures);
+    if (failures < FAILED_PROBES_TO_ACT) return false;
+    this.#failedProbes.delete(sandboxId);
+    return true;
+  }
+
   async #checkWarm(): Promise<void> {
     const { store, sandboxes, pool, log } = this.#d;
     const warm = store.sandboxes.list().filter((s) => s.state === 'warm');
     for (const record of warm) {
       const handle = sandboxes.handle(record.id);
       const probe = handle ? await sandboxes.runtime.probe(handle) : ({ alive: false, part: 'sandbox', reason: 'no handle' } as const);
-      if (probe.alive) continue;
+      if (probe.alive || !this.#confirmedDead(record.id, false)) {
+        if (probe.alive) this.#confirmedDead(record.id, true);
+        continue;
+      }
+      if (store.sandboxes.get(record.id)?.state !== 'warm') continue; // claimed meanwhile: its session's checks take over
       log.warn({ sandbox: record.id, part: probe.part, reason: probe.reason }, 'a warm sandbox died; replacing it');
       await sandboxes.stop(record.id);
     }

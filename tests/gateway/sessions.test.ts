@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxHandle } from '../../gateway/runtime/types.ts';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.ts';
-import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { apiClient, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { isRoot, warnIfSkipped } from '../support/root.ts';
 import { TtyViewer } from '../sandbox-agent/tty-client.ts';
 
@@ -62,6 +62,21 @@ describe.runIf(isRoot)('sessions on the local runtime', () => {
     await gw.json('DELETE', `/api/v1/managed_agents/sessions/${session.id}`, undefined, 200);
     const kept = await gw.json('GET', `/api/v1/managed_agents/sessions/${session.id}/audit`);
     expect(kept.data.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("hides a session from every other non-admin key, on the API and the terminal", async () => {
+    const mint = async (name: string) => (await gw.json('POST', '/api/v1/api_keys', { name }, 201)).key as string;
+    const [alice, bob] = [await mint('alice'), await mint('bob')];
+    const asAlice = apiClient(gw.url, alice);
+    const session = await asAlice.json('POST', '/api/v1/managed_agents/agents/sh/session', {}, 201);
+    const asBob = apiClient(gw.url, bob);
+    expect((await asBob.call('GET', `/api/v1/managed_agents/sessions/${session.id}`)).status).toBe(404);
+    expect((await asBob.call('DELETE', `/api/v1/managed_agents/sessions/${session.id}`)).status).toBe(404);
+    expect((await asBob.json('GET', '/api/v1/managed_agents/sessions')).data).toEqual([]);
+    expect((await asAlice.json('GET', '/api/v1/managed_agents/sessions')).data.map((s: { id: string }) => s.id)).toEqual([session.id]);
+    await expect(TtyViewer.connect(ttyUrl(session.id), { headers: { authorization: `Bearer ${bob}` } })).rejects.toThrow(/404/);
+    expect((await gw.json('GET', `/api/v1/managed_agents/sessions/${session.id}`)).id).toBe(session.id); // admin sees all
+    await asAlice.json('DELETE', `/api/v1/managed_agents/sessions/${session.id}`, undefined, 200);
   });
 
   it('delete leaves no netns, interface, process, mount or sandbox directory behind', async () => {

@@ -12,7 +12,7 @@ import type { SandboxLayout } from './layout.ts';
 import { type MountPlan, sandboxInitScript, stageMountPoints } from './mount-namespace.ts';
 import { SANDBOX_PATH } from './privileges.ts';
 import { descendantsWhere, processRef, type ProcessRef } from './proc.ts';
-import { pollUntil } from './wait.ts';
+import { awaitHealthy, pollUntil } from './wait.ts';
 
 export interface StartedAgent {
   process: DetachedProcess;
@@ -22,7 +22,6 @@ export interface StartedAgent {
   token: string;
 }
 
-const HEALTH_TIMEOUT_MS = 5_000;
 
 export function startAgent(layout: SandboxLayout, netns: string, sandboxAddress: string, ctx: CreateContext): StartedAgent {
   const { cfg, sandboxUser: user } = ctx;
@@ -57,11 +56,7 @@ export async function awaitAgent(layout: SandboxLayout, agent: StartedAgent, tim
       return ended && `${ended}; its log ends:\n${logTail(layout.agentLog)}`;
     },
   });
-  const health = await fetch(`${agent.url}/healthz`, {
-    headers: { authorization: `Bearer ${agent.token}` },
-    signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS),
-  });
-  if (health.status !== 200) throw new Error(`the agent's GET /healthz answered ${health.status}`);
+  await awaitHealthy("the agent's GET /healthz", `${agent.url}/healthz`, { authorization: `Bearer ${agent.token}` }, timeoutMs);
   return agentProcess(agent);
 }
 

@@ -8,7 +8,7 @@ import type { ResolvedConfig } from './config.ts';
 import { type DetachedProcess, logTail, spawnDetached } from './detached.ts';
 import type { SandboxLayout } from './layout.ts';
 import { dropTo, SANDBOX_PATH } from './privileges.ts';
-import { pollUntil } from './wait.ts';
+import { awaitHealthy, pollUntil } from './wait.ts';
 
 export interface StartedVault {
   process: DetachedProcess;
@@ -49,8 +49,7 @@ export async function awaitVault(layout: SandboxLayout, vault: StartedVault, tim
     },
   });
   const controlUrl = `http://127.0.0.1:${controlPort}`;
-  const health = await fetch(`${controlUrl}/v1/health`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
-  if (health.status !== 200) throw new Error(`the vault's GET /v1/health answered ${health.status}`);
+  await awaitHealthy("the vault's GET /v1/health", `${controlUrl}/v1/health`, {}, timeoutMs);
   return { controlUrl, controlPort, caPem: await fetchCaPem(controlUrl, vault.controlToken) };
 }
 

@@ -22,3 +22,19 @@ export async function pollUntil<T>(
     await sleep(interval);
   }
 }
+
+/**
+ * GET `url` until it answers 200, retrying timeouts and refused connections until `timeoutMs`: on
+ * a loaded machine (20 sandboxes starting on 2 CPUs) a process can print "ready" seconds before it
+ * gets the CPU to answer. Any other status is an answer, and an error at once.
+ */
+export async function awaitHealthy(what: string, url: string, headers: Record<string, string>, timeoutMs: number): Promise<void> {
+  const status = await pollUntil(`${what} did not answer`, async () => {
+    try {
+      return (await fetch(url, { headers, signal: AbortSignal.timeout(5_000) })).status;
+    } catch {
+      return undefined;
+    }
+  }, { timeoutMs });
+  if (status !== 200) throw new Error(`${what} answered ${status}`);
+}
