@@ -19,6 +19,7 @@ async function sessions(gw: TestGateway, warm: boolean): Promise<SessionTimings[
   for (let i = 0; i < COUNT; i++) {
     if (warm) await waitForWarm(gw);
     out.push(await timeSession(gw));
+    process.stderr.write(`${warm ? 'warm' : 'cold'} ${i + 1}/${COUNT}\r`);
   }
   return out;
 }
@@ -41,26 +42,29 @@ function row(name: string, p: Percentiles, base: Percentiles, target?: { p50: nu
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench/sessions needs root (network namespaces)');
   const baseline = percentiles(Array.from({ length: COUNT }, (_, i) => netnsNodeSpawnMs(`lapbench${i}`)));
-  const cold = await startTestGateway({ warmPool: '' });
-  const warm = await startTestGateway({ warmPool: 'shell=2' });
+  const cold = await withGateway('', async (gw) => ({ runs: await sessions(gw, false), memory: await idleMemory(gw) }));
+  const warmRuns = await withGateway('shell=2', (gw) => sessions(gw, true));
+  const { runs: coldRuns, memory } = cold;
+  const pick = (runs: SessionTimings[], k: keyof Omit<SessionTimings, 'warm'>) => percentiles(runs.map((r) => r[k]));
+  console.log(`bench/sessions: ${COUNT} sessions per kind; p50 / p99 in ms; baseline = ip netns add + node -e 0 + ip netns del\n`);
+  console.log('| measure | baseline p50 / p99 | LAP p50 / p99 | p50 ratio | target |\n|---|---|---|---|---|');
+  console.log(row('cold create → ready', pick(coldRuns, 'readyMs'), baseline, { p50: TARGETS.coldCreateP50Ms }));
+  console.log(row('cold create → first PTY byte', pick(coldRuns, 'firstByteMs'), baseline));
+  console.log(row(`warm claim → ready (${warmRuns.filter((r) => r.warm).length}/${COUNT} warm)`, pick(warmRuns, 'readyMs'), baseline, { p50: TARGETS.warmClaimP50Ms }));
+  console.log(row('warm claim → first PTY byte', pick(warmRuns, 'firstByteMs'), baseline));
+  console.log(row('delete', pick(coldRuns, 'deleteMs'), baseline));
+  const ok = memory.rssMiB <= TARGETS.idleSandboxMiB;
+  console.log(`| idle sandbox (agent + vault), mean of ${IDLE_SANDBOXES} | – | RSS ${memory.rssMiB.toFixed(1)} MiB, PSS ${memory.pssMiB.toFixed(1)} MiB | – | RSS ≤ ${TARGETS.idleSandboxMiB} MiB ${ok ? 'PASS' : 'MISS'} |`);
+}
+
+/** One gateway at a time, so the two phases do not share the CPUs. */
+async function withGateway<T>(warmPool: string, body: (gw: TestGateway) => Promise<T>): Promise<T> {
+  const gw = await startTestGateway({ warmPool });
   try {
-    for (const gw of [cold, warm]) await gw.json('POST', '/api/v1/managed_agents/agents', { name: 'sh', harness: 'shell' }, 201);
-    const coldRuns = await sessions(cold, false);
-    const warmRuns = await sessions(warm, true);
-    const memory = await idleMemory(cold);
-    const pick = (runs: SessionTimings[], k: keyof Omit<SessionTimings, 'warm'>) => percentiles(runs.map((r) => r[k]));
-    console.log(`bench/sessions: ${COUNT} sessions per kind; p50 / p99 in ms; baseline = ip netns add + node -e 0 + ip netns del\n`);
-    console.log('| measure | baseline p50 / p99 | LAP p50 / p99 | p50 ratio | target |\n|---|---|---|---|---|');
-    console.log(row('cold create → ready', pick(coldRuns, 'readyMs'), baseline, { p50: TARGETS.coldCreateP50Ms }));
-    console.log(row('cold create → first PTY byte', pick(coldRuns, 'firstByteMs'), baseline));
-    console.log(row(`warm claim → ready (${warmRuns.filter((r) => r.warm).length}/${COUNT} warm)`, pick(warmRuns, 'readyMs'), baseline, { p50: TARGETS.warmClaimP50Ms }));
-    console.log(row('warm claim → first PTY byte', pick(warmRuns, 'firstByteMs'), baseline));
-    console.log(row('delete', pick(coldRuns, 'deleteMs'), baseline));
-    const ok = memory.rssMiB <= TARGETS.idleSandboxMiB;
-    console.log(`| idle sandbox (agent + vault), mean of ${IDLE_SANDBOXES} | – | RSS ${memory.rssMiB.toFixed(1)} MiB, PSS ${memory.pssMiB.toFixed(1)} MiB | – | RSS ≤ ${TARGETS.idleSandboxMiB} MiB ${ok ? 'PASS' : 'MISS'} |`);
+    await gw.json('POST', '/api/v1/managed_agents/agents', { name: 'sh', harness: 'shell' }, 201);
+    return await body(gw);
   } finally {
-    await cold.close();
-    await warm.close();
+    await gw.close();
   }
 }
 

@@ -38,25 +38,28 @@ export interface SessionTimings {
   warm: boolean;
 }
 
-/** POST …/session?wait=true → ready; then the TTY's first screen with a prompt; then DELETE. */
+/** POST …/session?wait=true → ready; then the first terminal bytes over the TTY WebSocket; then DELETE. */
 export async function timeSession(gw: TestGateway): Promise<SessionTimings> {
   const began = performance.now();
   const session = await gw.json('POST', '/api/v1/managed_agents/agents/sh/session?wait=true', {}, 201);
   if (session.status !== 'ready') throw new Error(`session ${session.id} is ${session.status}: ${session.failure_reason}`);
   const readyMs = performance.now() - began;
-  await firstPromptByte(`${gw.url.replace('http', 'ws')}/api/v1/managed_agents/sessions/${session.id}/tty`, gw.key);
+  await firstTerminalBytes(`${gw.url.replace('http', 'ws')}/api/v1/managed_agents/sessions/${session.id}/tty`, gw.key);
   const firstByteMs = performance.now() - began;
   const deleteStart = performance.now();
   await gw.json('DELETE', `/api/v1/managed_agents/sessions/${session.id}`, undefined, 200);
   return { readyMs, firstByteMs, deleteMs: performance.now() - deleteStart, warm: session.warm };
 }
 
-function firstPromptByte(url: string, key: string): Promise<void> {
+function firstTerminalBytes(url: string, key: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers: { authorization: `Bearer ${key}` } });
-    const timer = setTimeout(() => reject(new Error('no PTY byte in 30 s')), 30_000);
+    const seen: string[] = [];
+    const timer = setTimeout(() => reject(new Error(`no PTY byte in 30 s from ${url}; got ${JSON.stringify(seen)}, state ${ws.readyState}`)), 30_000);
+    ws.on('unexpected-response', (_req, res) => reject(new Error(`${url} answered ${res.statusCode}`)));
+    ws.on('close', (code) => seen.push(`close ${code}`));
     ws.on('message', (data, isBinary) => {
-      if (!isBinary || !String(data).includes('$')) return;
+      if (!isBinary) return void seen.push(String(data));
       clearTimeout(timer);
       ws.close();
       resolve();

@@ -44,10 +44,12 @@ async function connect(deps: TtyProxyDeps, server: WebSocketServer, open: Set<We
   if (!handle || session.status === 'creating') {
     throw new ApiError(409, 'conflict', `session ${sessionId} is ${session.status}; its terminal is not available`);
   }
-  const upstream = await openUpstream(`${handle.agentUrl.replace(/^http/, 'ws')}/v1/tty`, handle.agentToken);
+  const { upstream, early } = await openUpstream(`${handle.agentUrl.replace(/^http/, 'ws')}/v1/tty`, handle.agentToken);
   server.handleUpgrade(req, socket, head, (client) => {
     open.add(client);
     client.once('close', () => open.delete(client));
+    upstream.removeAllListeners('message');
+    for (const [data, isBinary] of early) client.send(data, { binary: isBinary });
     join(client, upstream, () => deps.service.touch(sessionId));
   });
 }
@@ -60,10 +62,20 @@ function authenticate(deps: TtyProxyDeps, req: IncomingMessage, sessionId: strin
   return key;
 }
 
-function openUpstream(url: string, token: string): Promise<WebSocket> {
+type Frame = [data: RawData, isBinary: boolean];
+
+/**
+ * The agent sends its hello and screen right after the upgrade, often in the same TCP read as the
+ * 101: ws emits those messages before an awaiting caller runs, so they are held from the start.
+ */
+function openUpstream(url: string, token: string): Promise<{ upstream: WebSocket; early: Frame[] }> {
   return new Promise((resolve, reject) => {
     const upstream = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, maxPayload: 64 * 1024 * 1024, perMessageDeflate: false });
-    upstream.once('open', () => resolve(upstream));
+    const early: Frame[] = [];
+    upstream.on('message', function hold(data: RawData, isBinary: boolean) {
+      early.push([data, isBinary]);
+    });
+    upstream.once('open', () => resolve({ upstream, early }));
     upstream.once('unexpected-response', (_req, res) => {
       reject(new ApiError(res.statusCode === 409 ? 409 : 503, 'unavailable', `the sandbox's terminal answered ${res.statusCode}`));
       upstream.terminate();
