@@ -155,8 +155,7 @@ export class SessionService {
       this.#phase(id, 'sandbox', 'done', { warm: Boolean(warmRecord), sandbox: record.id });
       const handle = sandboxes.handle(record.id)!;
       this.#phase(id, 'credentials', 'started');
-      const stubs = await vaultControl.putCredentials(handle, credentials);
-      await vaultControl.putPolicy(handle, egressPolicy(agent));
+      const [stubs] = await Promise.all([vaultControl.putCredentials(handle, credentials), vaultControl.putPolicy(handle, egressPolicy(agent))]);
       this.#phase(id, 'credentials', 'done', { names: stubs.map((s) => s.name) });
       pump.start(id, handle);
       await agentControl.claim(handle, claimRequest(session, agent, handle, stubs, size));
