@@ -2,7 +2,7 @@
 // is mounted on Hono by mountRoutes, so the document and the checks cannot drift apart.
 import type { Context, Hono } from 'hono';
 import type { z } from 'zod';
-import { StoreConflict, type Store } from '../store/types.ts';
+import { StoreConflict, StoreInvalidInput, type Store } from '../store/types.ts';
 import { authenticate } from './auth.ts';
 import type { GatewayEnv } from './env.ts';
 import { ApiError, apiErrorResponse, errorResponse, type FieldIssue, invalidRequest } from './errors.ts';
@@ -128,6 +128,9 @@ function errorToResponse(error: unknown, route: RouteSpec, c: Context<GatewayEnv
   if (error instanceof ApiError) return apiErrorResponse(error);
   if (error instanceof StoreConflict) {
     return errorResponse(409, 'conflict', error.message, [{ field: error.field, message: error.message }]);
+  }
+  if (error instanceof StoreInvalidInput) {
+    return errorResponse(400, 'invalid_request', `invalid ${error.field}: ${error.message}`, [{ field: error.field, message: error.message }]);
   }
   log?.error({ err: error, method: c.req.method, route: route.path }, 'unhandled error in an API route');
   return errorResponse(500, 'internal', 'internal error: this is a bug, and it has been logged');

@@ -1,6 +1,5 @@
 // The per-session event log (append-only, seq 1, 2, ...) and the cursors of the sources copied into it.
-import type { SessionEvent, Store } from './types.ts';
-import { StoreInvalidInput } from './errors.ts';
+import { type SessionEvent, type Store, StoreInvalidInput } from './types.ts';
 import { immediateTransaction, integer, isForeignKeyViolation, now, text, type Row, type TableContext } from './sql.ts';
 
 export function eventTable({ db, sql }: TableContext): Store['events'] {

@@ -1,8 +1,7 @@
 // Sessions: the record plus its env_vars, which are sealed because they hold real credential values.
 import type { SQLInputValue } from 'node:sqlite';
-import type { SessionFilter, SessionRecord, SessionStatus, Store } from './types.ts';
+import { type SessionFilter, type SessionRecord, type SessionStatus, type Store, StoreInvalidInput } from './types.ts';
 import { sealJson, unsealJson } from './crypto.ts';
-import { StoreInvalidInput } from './errors.ts';
 import { newId } from './ids.ts';
 import { bytes, integer, now, text, textOrNull, type Row, type TableContext } from './sql.ts';
 

@@ -9,11 +9,10 @@ import { DatabaseSync } from 'node:sqlite';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DecryptError, loadSecretKey } from '../../gateway/store/crypto.ts';
-import { StoreInvalidInput } from '../../gateway/store/errors.ts';
 import { newId, newSandboxId } from '../../gateway/store/ids.ts';
 import { migrate, migrations, userVersion } from '../../gateway/store/migrations.ts';
 import { openStore } from '../../gateway/store/sqlite.ts';
-import { StoreConflict, type AgentInput, type Store } from '../../gateway/store/types.ts';
+import { StoreConflict, StoreInvalidInput, type AgentInput, type Store } from '../../gateway/store/types.ts';
 
 const SQLITE_MODULE = new URL('../../gateway/store/sqlite.ts', import.meta.url).pathname;
 
