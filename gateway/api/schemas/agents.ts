@@ -82,30 +82,12 @@ const agentFields = {
     .meta({ description: `A session with no activity for this long is reaped (${IDLE_TIMEOUT.min} s to 30 days)` }),
 };
 
-export const createAgentBody = z.strictObject({
-  name: agentFields.name,
-  harness: agentFields.harness,
-  model: agentFields.model.optional(),
-  prompt: agentFields.prompt.optional(),
-  repository: agentFields.repository.optional(),
-  branch: agentFields.branch.optional(),
-  env_vars: agentFields.env_vars.optional(),
-  credentials: agentFields.credentials.optional(),
-  egress_policy: agentFields.egress_policy.optional(),
-  idle_timeout_seconds: agentFields.idle_timeout_seconds.default(IDLE_TIMEOUT.default),
-});
+/** PATCH: every field optional; a field given replaces the stored one. */
+export const updateAgentBody = z.strictObject(agentFields).partial();
 
-export const updateAgentBody = z.strictObject({
-  name: agentFields.name.optional(),
-  harness: agentFields.harness.optional(),
-  model: agentFields.model.optional(),
-  prompt: agentFields.prompt.optional(),
-  repository: agentFields.repository.optional(),
-  branch: agentFields.branch.optional(),
-  env_vars: agentFields.env_vars.optional(),
-  credentials: agentFields.credentials.optional(),
-  egress_policy: agentFields.egress_policy.optional(),
-  idle_timeout_seconds: agentFields.idle_timeout_seconds.optional(),
+/** POST: name and harness required, the rest optional, the idle timeout defaulted. */
+export const createAgentBody = updateAgentBody.required({ name: true, harness: true }).extend({
+  idle_timeout_seconds: agentFields.idle_timeout_seconds.default(IDLE_TIMEOUT.default),
 });
 
 export type CreateAgentBody = z.output<typeof createAgentBody>;
