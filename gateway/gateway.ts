@@ -19,6 +19,7 @@ import { adoptSandboxes } from './sessions/adopt.ts';
 import { SessionEventLog } from './sessions/event-log.ts';
 import { EventPump } from './sessions/event-pump.ts';
 import { Reconciler } from './sessions/reconciler.ts';
+import { execRoute } from './sessions/exec.ts';
 import { sessionRoutes } from './sessions/routes.ts';
 import { Sandboxes } from './sessions/sandboxes.ts';
 import { SessionService } from './sessions/service.ts';
@@ -68,7 +69,7 @@ export async function startGateway(config: GatewayConfig, opts: { runtime?: Runt
     store,
     masterKey: master.key,
     log,
-    routes: [...sessionRoutes(service, events, tickets), ...adminRoutes({ metrics, poolStats: () => pool.stats(), ready: () => ready })],
+    routes: [...sessionRoutes(service, events, tickets), execRoute(service), ...adminRoutes({ metrics, poolStats: () => pool.stats(), ready: () => ready })],
   });
   const tty = createTtyProxy({ service, tickets, authenticate: (token) => tryAuthenticate(store, master.key, token) });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;

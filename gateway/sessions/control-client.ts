@@ -1,6 +1,6 @@
 // HTTP+JSON to a sandbox's two control APIs (DESIGN.md §4): the agent's and the vault's, each with
 // its own per-sandbox bearer token. Errors carry what the other side said, never a token.
-import type { ClaimRequest } from '../../sandbox-agent/protocol.ts';
+import type { ClaimRequest, ExecRequest } from '../../sandbox-agent/protocol.ts';
 import type { CredentialView, EgressPolicy, SwapPlace } from '../../vault/types.ts';
 import type { SandboxHandle } from '../runtime/types.ts';
 
@@ -75,5 +75,9 @@ export const agentControl = {
   },
   eventStream(handle: SandboxHandle, after: number, signal: AbortSignal): Promise<Response> {
     return call(handle.agentUrl, handle.agentToken, 'agent', '/v1/events/stream', { headers: { 'last-event-id': String(after) }, signal });
+  },
+  /** The NDJSON stream of ExecFrames; `signal` is the caller's connection (an exec has its own timeout). */
+  exec(handle: SandboxHandle, request: ExecRequest, signal: AbortSignal): Promise<Response> {
+    return call(handle.agentUrl, handle.agentToken, 'agent', '/v1/exec', { method: 'POST', body: JSON.stringify(request), signal });
   },
 };

@@ -2,6 +2,8 @@ import { stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { harnessEnvironment } from '../claim/env.ts';
+import { claimPaths } from '../claim/paths.ts';
 import { errorJson } from '../errors.ts';
 import { parseExecRequest } from '../exec-request.ts';
 import { execFrames } from '../exec-run.ts';
@@ -10,8 +12,6 @@ import { invalidRequest } from '../validation.ts';
 import { WorkspacePathError, resolveWorkspacePath, workspaceRoot } from '../workspace-path.ts';
 
 export const DEFAULT_EXEC_TIMEOUT_MS = 10 * 60 * 1000;
-/** The base every exec gets under the caller's env; never the agent's own environment. */
-const BASE_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
 
 /** POST /exec: runs a command without a PTY and streams ExecFrames as NDJSON (docs/agent-api.md). */
 export function execRoutes(state: AgentState): Hono {
@@ -29,7 +29,7 @@ export function execRoutes(state: AgentState): Hono {
     const cwd = await workingDirectory(c, state.workspace, request.cwd ?? '/');
     if (cwd instanceof Response) return cwd;
     state.events.touch('exec');
-    const frames = execFrames({ argv: request.argv, env: { ...BASE_ENV, HOME: defaultHome(state.workspace), ...request.env }, cwd, stdin, timeoutMs: request.timeoutMs ?? Math.min(DEFAULT_EXEC_TIMEOUT_MS, state.limits.maxExecTimeoutMs) });
+    const frames = execFrames({ argv: request.argv, env: { ...baseEnvironment(state), ...request.env }, cwd, stdin, timeoutMs: request.timeoutMs ?? Math.min(DEFAULT_EXEC_TIMEOUT_MS, state.limits.maxExecTimeoutMs) });
     return c.body(frames, 200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
   });
   return app;
@@ -44,6 +44,16 @@ async function workingDirectory(c: Context, workspace: string, requested: string
     if (err instanceof WorkspacePathError) return errorJson(c, err.status, err.code, `cwd: ${err.message}`);
   }
   return errorJson(c, 400, 'invalid_request', `cwd: ${JSON.stringify(requested)} is not a directory in the workspace`, [{ field: 'cwd', message: 'not a directory' }]);
+}
+
+/**
+ * After a claim a command sees what the harness sees (the session's stubs and CA variables, its HOME),
+ * so `lap exec` and the terminal agree; before one, a minimal base. Never the agent's own environment.
+ */
+function baseEnvironment(state: AgentState): Record<string, string> {
+  const home = state.claim ? claimPaths(state.workspace).home : defaultHome(state.workspace);
+  const { TERM: _noTerminal, ...env } = harnessEnvironment(state.claim?.env ?? {}, home);
+  return env;
 }
 
 /** The agent user's home from the password database (not $HOME: the agent's env must not leak). */

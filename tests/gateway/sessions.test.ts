@@ -64,6 +64,29 @@ describe.runIf(isRoot)('sessions on the local runtime', () => {
     expect(kept.data.length).toBeGreaterThanOrEqual(2);
   });
 
+  it('exec runs a command in the session with its env (stubs only), streams stdout and stderr and returns the exit code', async () => {
+    const session = await gw.json('POST', '/api/v1/managed_agents/agents/sh/session?wait=true', { env_vars: { GITHUB_TOKEN: REAL_TOKEN } }, 201);
+    const exec = (body: object) => gw.call('POST', `/api/v1/managed_agents/sessions/${session.id}/exec`, body);
+    const response = await exec({ argv: ['sh', '-c', 'echo "tok=$GITHUB_TOKEN"; pwd; cat; echo oops >&2; exit 3'], stdin: Buffer.from('from stdin\n').toString('base64') });
+    expect(response.headers.get('content-type')).toBe('application/x-ndjson');
+    const frames = (await response.text()).trim().split('\n').map((line) => JSON.parse(line));
+    const text = (type: string) => frames.filter((f) => f.type === type).map((f) => Buffer.from(f.data, 'base64').toString()).join('');
+    expect(text('stdout')).toMatch(/^tok=ghp_\w+\n\/.*workspace\nfrom stdin\n$/);
+    expect(text('stdout')).not.toContain(REAL_TOKEN);
+    expect(text('stderr')).toBe('oops\n');
+    expect(frames.at(-1)).toEqual({ type: 'exit', code: 3, signal: null, timedOut: false });
+
+    const refused = await exec({ argv: [] });
+    expect(refused.status).toBe(400);
+    expect((await refused.json()).error.details[0].field).toBe('argv');
+    const outside = await exec({ argv: ['true'], cwd: '../..' });
+    expect(outside.status).toBe(403);
+    await gw.json('DELETE', `/api/v1/managed_agents/sessions/${session.id}`, undefined, 200);
+    const dead = await exec({ argv: ['true'] });
+    expect(dead.status).toBe(409);
+    expect((await dead.json()).error.message).toMatch(/dead; exec needs a ready session/);
+  });
+
   it("hides a session from every other non-admin key, on the API and the terminal", async () => {
     const mint = async (name: string) => (await gw.json('POST', '/api/v1/api_keys', { name }, 201)).key as string;
     const [alice, bob] = [await mint('alice'), await mint('bob')];
