@@ -2,11 +2,12 @@
 // images and that every launcher starts. Running the .ts sources keeps Node's type stripper and
 // hundreds of module records resident, ~30 MiB more per idle process. Launchers call ensureBundle(),
 // which rebuilds only when a source (or the build script) is newer than the bundle (~0.5 s).
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildSync } from 'esbuild';
+import { inputsFile, isStale } from './bundle-freshness.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -37,6 +38,8 @@ export interface BundleSpec {
 
 /** Bundles spec.entry and everything it imports into `outFile`, atomically (tests build in parallel). */
 export function buildBundle(spec: BundleSpec, outFile: string = spec.bundle): void {
+  // Loaded here, not at the top: launchers import this file on every start and rarely need to build.
+  const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
   const result = buildSync({
     entryPoints: [spec.entry],
     bundle: true,
@@ -75,26 +78,6 @@ export function runBuildCommand(spec: BundleSpec, startHint: (outFile: string) =
   const started = performance.now();
   buildBundle(spec, outFile);
   console.log(`built ${outFile} in ${Math.round(performance.now() - started)} ms; start it with ${startHint(outFile)}`);
-}
-
-function inputsFile(bundle: string): string {
-  return `${bundle}.inputs.json`;
-}
-
-function isStale(bundle: string): boolean {
-  const built = mtimeOf(bundle);
-  if (built === undefined) return true;
-  let inputs: string[];
-  try {
-    inputs = JSON.parse(readFileSync(inputsFile(bundle), 'utf8')) as string[];
-  } catch {
-    return true;
-  }
-  return inputs.some((input) => (mtimeOf(input) ?? Infinity) > built);
-}
-
-function mtimeOf(path: string): number | undefined {
-  return statSync(path, { throwIfNoEntry: false })?.mtimeMs;
 }
 
 function writeAtomically(path: string, contents: string | Uint8Array): void {

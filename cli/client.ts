@@ -1,0 +1,59 @@
+// The REST API from lap's side: JSON in and out, the server's errors turned into one line and a hint.
+import type { Connection } from './config.ts';
+import { CliError, EXIT } from './errors.ts';
+
+export const API = '/api/v1';
+export const MANAGED = `${API}/managed_agents`;
+
+interface ServerError {
+  error?: { code?: string; message?: string; details?: { field?: string; message?: string }[] };
+}
+
+export class Client {
+  readonly connection: Connection;
+  constructor(connection: Connection) {
+    this.connection = connection;
+  }
+
+  /** JSON request; a non-2xx answer throws a CliError built from the server's error body. */
+  async json<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await this.fetch(path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
+    return (await response.json()) as T;
+  }
+
+  /** Any request; answers only 2xx (errors throw), the body unread. */
+  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = { ...(init.headers as Record<string, string>), authorization: `Bearer ${this.connection.api_key}` };
+    let response: Response;
+    try {
+      response = await fetch(`${this.connection.url}${path}`, { ...init, headers });
+    } catch (err) {
+      throw unreachable(this.connection.url, err);
+    }
+    if (!response.ok) throw await this.#failure(response);
+    return response;
+  }
+
+  async #failure(response: Response): Promise<CliError> {
+    const text = await response.text().catch(() => '');
+    let parsed: ServerError = {};
+    try {
+      parsed = JSON.parse(text) as ServerError;
+    } catch {}
+    const detail = parsed.error?.details?.[0];
+    const message = parsed.error?.message ?? (text.slice(0, 200) || response.statusText);
+    const full = detail?.field && !message.includes(detail.field) ? `${message} (${detail.field}: ${detail.message})` : message;
+    if (response.status === 401) {
+      return new CliError(`the server refused the API key (${this.connection.source === 'env' ? 'LAP_API_KEY' : `profile ${this.connection.source}`})`, { hint: 'run `lap login` with a valid key', exitCode: EXIT.auth });
+    }
+    if (response.status === 404) return new CliError(full, { hint: 'check the name or id: `lap ls` lists sessions, `lap agents` agents', exitCode: EXIT.notFound });
+    if (response.status >= 500) return new CliError(`the server failed (${response.status}): ${full}`, { hint: "this is a server bug or outage; the gateway's log says more" });
+    return new CliError(full);
+  }
+}
+
+export function unreachable(url: string, err: unknown): CliError {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const why = cause?.code ?? cause?.message ?? (err as Error).message;
+  return new CliError(`cannot reach ${url}: ${why}`, { hint: 'is the gateway running (`npm start` prints its URL)? check the URL with `lap login`', exitCode: EXIT.unreachable });
+}

@@ -1,0 +1,32 @@
+// Messages to a message harness (opencode, the Claude Agent SDK): POST …/sessions/{id}/message with
+// Accept: text/event-stream, the reply's text deltas printed as they arrive. The route comes with
+// the message harnesses (issue 6); until a gateway has it, the server's 404 is reported.
+import { readSse } from '../gateway/sessions/sse-reader.ts';
+import { type Client, MANAGED } from './client.ts';
+import { CliError } from './errors.ts';
+
+interface MessageEvent {
+  type: string;
+  data: { text?: string; message?: string };
+}
+
+/** Sends one message and prints the reply as it streams; answers the reply's full text. */
+export async function sendMessage(client: Client, sessionId: string, text: string, print: (s: string) => void): Promise<string> {
+  const response = await client.fetch(`${MANAGED}/sessions/${sessionId}/message`, {
+    method: 'POST',
+    body: JSON.stringify({ content: text }),
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+  });
+  let reply = '';
+  for await (const message of readSse(response.body!)) {
+    const event = JSON.parse(message.data) as MessageEvent;
+    if (event.type === 'message.delta' && event.data.text) {
+      reply += event.data.text;
+      print(event.data.text);
+    }
+    if (event.type === 'error') throw new CliError(`the harness reported an error: ${event.data.message ?? 'no message'}`, { hint: `lap logs ${sessionId}` });
+    if (event.type === 'turn.finished') break;
+  }
+  await response.body?.cancel().catch(() => {});
+  return reply;
+}

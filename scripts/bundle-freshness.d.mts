@@ -1,0 +1,2 @@
+export function inputsFile(bundle: string): string;
+export function isStale(bundle: string): boolean;
