@@ -34,8 +34,9 @@ export class LocalTerminal {
     return { cols: process.stdout.columns || 80, rows: process.stdout.rows || 24 };
   }
 
+  /** stdout's 'resize' (not SIGWINCH itself), which comes after Node has read the new size. */
   onResize(listener: (size: TerminalSize) => void): void {
-    process.on('SIGWINCH', () => listener(this.size()));
+    process.stdout.on('resize', () => listener(this.size()));
   }
 
   /** Notes whether the remote program switched to the alternate screen, so a detach can leave it. */
