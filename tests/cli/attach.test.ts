@@ -2,7 +2,8 @@
 // (node-pty) against a real gateway with the local runtime and a shell session. Typing, window size,
 // the ~. detach and a re-attach to the same screen, Ctrl-D ending the remote shell with its status,
 // the terminal put back afterwards, and a cut connection that lap recovers from.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +79,48 @@ describe.runIf(isRoot)('lap attach in a real terminal', () => {
     await t.waitFor(/after:\S+/);
     expect(t.text).toContain('lap-exit:7');
     expect(t.text).toMatch(/before:icanon[\s\S]*after:icanon/);
+  });
+
+  it('lap <agent> --new shows the phases while it starts a session, lap <agent> finds it again, lap alone asks', async () => {
+    const created = start('LAP sh --new');
+    await created.waitFor(/ses_\w+: (sandbox|credentials|workspace|harness)/);
+    await created.waitFor(/[$#] $/m);
+    created.type('\r~.');
+    expect(await created.exitCode()).toBe(0);
+    const id = /session (ses_\w+) keeps running/.exec(created.text)?.[1];
+    expect(id).toBeDefined();
+
+    const again = start('LAP sh');
+    await again.waitFor(/[$#] $/m);
+    again.type('\r~.');
+    expect(await again.exitCode()).toBe(0);
+    const newest = (await gw.json('GET', '/api/v1/managed_agents/sessions?status=ready&limit=1')).data[0].id;
+    expect(again.text).toContain(`session ${newest} keeps running`);
+
+    const picked = start('LAP');
+    await picked.waitFor(/1\) sh {2}\(shell\)[\s\S]*number \[1-1\]/);
+    picked.type('1\r');
+    await picked.waitFor(/[$#] $/m);
+    picked.type('\r~.');
+    expect(await picked.exitCode()).toBe(0);
+  });
+
+  it('puts the terminal back (mode, screen, cursor) when lap is killed with SIGTERM while attached', async () => {
+    const id = await newSession();
+    const t = start(`LAP attach ${id}; echo "lap-exit:$?"; stty -a | grep -o -- '-icanon\\|icanon' | head -1 | sed 's/^/after:/'`);
+    await t.waitFor(/[$#] $/m);
+    t.type("printf '\\033[?1049h\\033[?25l'; echo alt-screen-on\r");
+    await t.waitFor(/^alt-screen-on$/m);
+    const mark = t.raw.length;
+    const lapPid = Number(execFileSync('pgrep', ['-P', String(t.pty.pid)]).toString().trim());
+    expect(readFileSync(`/proc/${lapPid}/cmdline`, 'utf8')).toContain('lap.mjs');
+    process.kill(lapPid, 'SIGTERM');
+    await t.waitFor(/after:\S+/);
+    expect(t.text).toContain('lap-exit:143');
+    expect(t.text).toMatch(/after:icanon/);
+    const afterKill = t.raw.slice(mark);
+    expect(afterKill).toContain('\x1b[?1049l');
+    expect(afterKill).toContain('\x1b[?25h');
   });
 
   it('escape help with ~?, a doubled ~~ sends one ~', async () => {
