@@ -27,7 +27,8 @@ export function credentialHelperScript(credentials: readonly GitCredential[]): s
   return [
     '#!/bin/sh',
     '# Written by the LAP sandbox agent: hands git the session stub for a host; the vault swaps it on the wire.',
-    '[ "$1" = get ] || exit 0',
+    // store and erase: read what git sends before leaving, so git never writes into a closed pipe.
+    '[ "$1" = get ] || { cat >/dev/null; exit 0; }',
     'protocol= host=',
     'while IFS= read -r line && [ -n "$line" ]; do',
     '  case $line in protocol=*) protocol=${line#protocol=} ;; host=*) host=${line#host=} ;; esac',

@@ -91,7 +91,7 @@ describe.runIf(isRoot)('sessions on the local runtime', () => {
     const mint = async (name: string) => (await gw.json('POST', '/api/v1/api_keys', { name }, 201)).key as string;
     const [alice, bob] = [await mint('alice'), await mint('bob')];
     const asAlice = apiClient(gw.url, alice);
-    const session = await asAlice.json('POST', '/api/v1/managed_agents/agents/sh/session', {}, 201);
+    const session = await asAlice.json('POST', '/api/v1/managed_agents/agents/sh/session?wait=true', {}, 201);
     const asBob = apiClient(gw.url, bob);
     expect((await asBob.call('GET', `/api/v1/managed_agents/sessions/${session.id}`)).status).toBe(404);
     expect((await asBob.call('DELETE', `/api/v1/managed_agents/sessions/${session.id}`)).status).toBe(404);
