@@ -1,6 +1,6 @@
-// The two ways the bench reaches an interactive bash under a PTY, behind one interface so the same
-// measuring code runs on both: node-pty in this process (the baseline), and the agent's /v1/tty
-// WebSocket (client → agent → PTY → agent → client).
+// The ways the benches reach an interactive bash under a PTY, behind one interface so the same
+// measuring code runs on all: node-pty in this process (the baseline), the agent's /v1/tty WebSocket
+// (client → agent → PTY → agent → client), and any client command (ssh, lap attach) under node-pty.
 import { spawn as spawnPty } from 'node-pty';
 import { WebSocket } from 'ws';
 
@@ -19,7 +19,18 @@ export interface ShellSize {
 /** bash -i under node-pty in this process, with the environment the agent's shell harness gives it. */
 export function directChannel(home: string, size: ShellSize): ByteChannel {
   const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', HOME: home, TERM: 'xterm-256color' };
-  const pty = spawnPty('/bin/bash', ['-i'], { name: 'xterm-256color', ...size, cwd: home, env, encoding: null });
+  return ptyCommandChannel('/bin/bash', ['-i'], { cwd: home, env, size });
+}
+
+export interface PtyCommand {
+  cwd: string;
+  env: Record<string, string>;
+  size: ShellSize;
+}
+
+/** Any command under node-pty in this process: the bytes are what a terminal showing it would receive. */
+export function ptyCommandChannel(file: string, args: readonly string[], { cwd, env, size }: PtyCommand): ByteChannel {
+  const pty = spawnPty(file, [...args], { name: 'xterm-256color', ...size, cwd, env, encoding: null });
   let listener: (chunk: Buffer) => void = () => {};
   pty.onData((chunk) => listener(chunk as unknown as Buffer));
   const exited = new Promise<void>((resolve) => pty.onExit(() => resolve()));

@@ -4,17 +4,18 @@
 //   npm run bench:pty                 full run, under two minutes (generates a 200 MB file in /tmp once)
 //   BENCH_QUICK=1 npm run bench:pty   smoke run (20 MB, 300 keys); leaves the doc alone
 //   BENCH_PTY_AGENT_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof'   extra node flags for the agent only
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
-import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { ChildGroup, readRssMiB, stopChild } from '../vault/children.ts';
 import { writeDocSection } from '../vault/report.ts';
 import { claimShell, startWarmAgent } from './agent-process.ts';
+import { ensureBigFile } from './big-file.ts';
 import { agentChannel, type ByteChannel, directChannel, type ShellSize } from './channel.ts';
 import { bulkThroughput, echoLatency } from './measure.ts';
-import { buildRows, formatMarkdown, formatText, type PtyBenchResults } from './report.ts';
+import { buildRows, formatMarkdown, formatText, machine, type PtyBenchResults } from './report.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const FILE_MB = QUICK ? 20 : 200;
@@ -25,27 +26,12 @@ const IDLE_SETTLE_MS = 2_000;
 /** Every step is bounded on its own; this only catches a hang. */
 const WATCHDOG_MS = 3 * 60_000;
 const DOC_PATH = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
-const BIG_FILE = join(tmpdir(), 'lap-bench-pty', `cat-${FILE_MB}MB.txt`);
 
 const progress = (message: string) => console.error(`[bench:pty] ${message}`);
 
-/** Text lines of varied length, like a log or source file; written once and reused by later runs. */
-function ensureBigFile(): void {
-  const bytes = FILE_MB * 1_000_000;
-  if (existsSync(BIG_FILE) && statSync(BIG_FILE).size === bytes) return;
-  mkdirSync(join(tmpdir(), 'lap-bench-pty'), { recursive: true });
-  const words = 'const terminal = await startTerminal(launch, events); // the screen mirror keeps every byte'.split(' ');
-  let text = '';
-  for (let i = 0; text.length < 1_000_000; i++) text += `${String(i).padStart(6, '0')} ${words.slice(0, 3 + ((i * 7) % words.length)).join(' ')}\n`;
-  const block = Buffer.from(text.slice(0, 1_000_000));
-  const fd = openSync(BIG_FILE, 'w');
-  for (let i = 0; i < FILE_MB; i++) writeSync(fd, block);
-  closeSync(fd);
-}
-
-async function measureChannel(channel: ByteChannel, name: string) {
+async function measureChannel(channel: ByteChannel, name: string, bigFile: string) {
   progress(`${name}: cat of ${FILE_MB} MB`);
-  const bulk = await bulkThroughput(channel, BIG_FILE);
+  const bulk = await bulkThroughput(channel, bigFile);
   progress(`${name}: ${KEYSTROKES} keystrokes through cat`);
   const echo = await echoLatency(channel, KEYSTROKES, WARMUP_KEYSTROKES);
   await channel.close();
@@ -61,8 +47,8 @@ async function bareNodeRssMiB(group: ChildGroup): Promise<number> {
 }
 
 async function runBench(group: ChildGroup, dir: string): Promise<PtyBenchResults> {
-  progress(`preparing ${BIG_FILE}`);
-  ensureBigFile();
+  progress(`preparing a ${FILE_MB} MB text file`);
+  const bigFile = ensureBigFile(FILE_MB);
   const agentFlags = (process.env.BENCH_PTY_AGENT_FLAGS ?? '').split(' ').filter(Boolean);
   const agent = await startWarmAgent(group, dir, agentFlags);
   await sleep(IDLE_SETTLE_MS);
@@ -73,14 +59,9 @@ async function runBench(group: ChildGroup, dir: string): Promise<PtyBenchResults
   const bareNodeMiB = await bareNodeRssMiB(group);
   const home = join(dir, 'direct-home');
   mkdirSync(home);
-  const direct = await measureChannel(directChannel(home, SIZE), 'direct');
-  const viaAgent = await measureChannel(await agentChannel(agent.ttyUrl, agent.token), 'agent');
+  const direct = await measureChannel(directChannel(home, SIZE), 'direct', bigFile);
+  const viaAgent = await measureChannel(await agentChannel(agent.ttyUrl, agent.token), 'agent', bigFile);
   return { echo: { direct: direct.echo, agent: viaAgent.echo }, bulk: { direct: direct.bulk, agent: viaAgent.bulk }, rss: { bareNodeMiB, agentWarmMiB, agentIdleMiB } };
-}
-
-function machine(): string {
-  const model = cpus()[0]?.model.trim() ?? 'unknown CPU';
-  return `${availableParallelism()} CPUs (${model}), ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Linux ${release()}, Node ${process.version}`;
 }
 
 const METHOD = [

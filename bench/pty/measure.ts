@@ -38,7 +38,7 @@ function watchFor(channel: ByteChannel, marker: string, what: string): Promise<n
 }
 
 /** Types a command line into the shell and waits for its marker (written as arithmetic so the echo of the line does not match). */
-async function runUntil(channel: ByteChannel, commandLine: string, marker: string): Promise<void> {
+export async function runUntil(channel: ByteChannel, commandLine: string, marker: string): Promise<void> {
   const seen = watchFor(channel, marker, commandLine);
   channel.write(`${commandLine}\r`);
   await seen;

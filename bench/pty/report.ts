@@ -1,5 +1,6 @@
 // The figures as one table (each beside its baseline, the ratio, the target, PASS/MISS), as text for
 // the console and as markdown for docs/benchmarks.md.
+import { availableParallelism, cpus, release, totalmem } from 'node:os';
 import type { EchoLatency, Throughput } from './measure.ts';
 
 export const TARGETS = { maxAddedEchoP50Ms: 1, minThroughputRatio: 0.5, maxIdleRssMiB: 64 } as const;
@@ -10,13 +11,13 @@ export interface PtyBenchResults {
   rss: { bareNodeMiB: number; agentWarmMiB: number; agentIdleMiB: number };
 }
 
-type Row = [measure: string, baseline: string, agent: string, ratio: string, target: string, result: string];
+export type Row = [measure: string, baseline: string, agent: string, ratio: string, target: string, result: string];
 
 const HEADER: Row = ['Measure', 'Direct node-pty (baseline)', 'Through the agent', 'Agent / baseline', 'Target', 'Result'];
 const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
 
-function compare(measure: string, baseline: number, agent: number, digits: number, diffUnit = '', target = '', pass?: boolean): Row {
+export function compare(measure: string, baseline: number, agent: number, digits: number, diffUnit = '', target = '', pass?: boolean): Row {
   const diff = agent - baseline;
   const ratio = `${fixed(agent / baseline, 2)}×${diffUnit ? ` (${diff >= 0 ? '+' : '−'}${fixed(Math.abs(diff), digits)} ${diffUnit})` : ''}`;
   return [measure, fixed(baseline, digits), fixed(agent, digits), ratio, target, pass === undefined ? '' : verdict(pass)];
@@ -36,14 +37,20 @@ export function buildRows(r: PtyBenchResults, fileMb: number): Row[] {
   ];
 }
 
-export function formatText(rows: readonly Row[]): string {
-  const all = [HEADER, ...rows];
-  const widths = HEADER.map((_, c) => Math.max(...all.map((row) => row[c]!.length)));
+export function formatText(rows: readonly Row[], header: Row = HEADER): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, c) => Math.max(...all.map((row) => row[c]!.length)));
   const line = (row: Row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
-  return [line(HEADER), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+  return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-export function formatMarkdown(rows: readonly Row[]): string {
+export function formatMarkdown(rows: readonly Row[], header: Row = HEADER): string {
   const line = (row: Row) => `| ${row.map((cell) => cell || '—').join(' | ')} |`;
-  return [line(HEADER), `|${HEADER.map((_, c) => (c === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map(line)].join('\n');
+  return [line(header), `|${header.map((_, c) => (c === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+/** One line about the machine, for the printed table and the doc. */
+export function machine(): string {
+  const model = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  return `${availableParallelism()} CPUs (${model}), ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Linux ${release()}, Node ${process.version}`;
 }
