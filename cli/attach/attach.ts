@@ -20,10 +20,12 @@ export async function attachSession(client: Client, sessionId: string): Promise<
   let detach!: () => void;
   const detached = new Promise<'detached'>((resolve) => (detach = () => resolve('detached')));
   const escapes = new EscapeReader();
+  const beforeFirstLink: Buffer[] = [];
   terminal.enter();
   process.stdin.on('data', (chunk: Buffer) => {
     const { data, actions } = escapes.read(chunk);
-    if (data.length > 0) link?.send(data);
+    if (data.length > 0 && link) link.send(data);
+    else if (data.length > 0) beforeFirstLink.push(data);
     if (actions.includes('help')) process.stderr.write(`\r\n${ESCAPE_HELP}\r\n`);
     if (actions.includes('detach')) detach();
   });
@@ -32,6 +34,7 @@ export async function attachSession(client: Client, sessionId: string): Promise<
     for (let attempt = 0, lostAt = 0, everConnected = false; ; ) {
       const current = await openTerminalLink(url, client.connection.api_key, terminal);
       link = current;
+      for (const bytes of beforeFirstLink.splice(0)) current.send(bytes);
       let connected = false;
       void current.opened.then(() => {
         connected = everConnected = true;

@@ -6,6 +6,8 @@ import type WebSocket from 'ws';
 import type { TtyClientMessage, TtyServerMessage } from '../../sandbox-agent/protocol.ts';
 import type { LocalTerminal } from './local-terminal.ts';
 
+const EARLY_INPUT_LIMIT = 64 * 1024;
+
 export type Outcome =
   | { kind: 'exit'; code: number }
   | { kind: 'lost'; reason: string }
@@ -13,7 +15,7 @@ export type Outcome =
   | { kind: 'not-running' };
 
 export interface TerminalLink {
-  /** Sends keyboard bytes when connected; dropped while not. */
+  /** Sends keyboard bytes; typed before the connection is open, they wait for it (up to 64 KiB). */
   send(bytes: Buffer): void;
   resize(cols: number, rows: number): void;
   close(): void;
@@ -34,7 +36,11 @@ export async function openTerminalLink(url: string, apiKey: string, terminal: Lo
   let notRunning = false;
   const control = (message: TtyClientMessage) => socket.readyState === WebSocket.OPEN && socket.send(JSON.stringify(message));
 
-  socket.on('open', () => control({ type: 'resize', ...terminal.size() }));
+  const early: Buffer[] = [];
+  socket.on('open', () => {
+    control({ type: 'resize', ...terminal.size() });
+    for (const bytes of early.splice(0)) socket.send(bytes, { binary: true });
+  });
   socket.on('message', (data: Buffer, isBinary: boolean) => {
     if (isBinary) {
       writeScreen(socket, terminal, data);
@@ -52,7 +58,10 @@ export async function openTerminalLink(url: string, apiKey: string, terminal: Lo
   socket.on('error', (err: NodeJS.ErrnoException) => end({ kind: 'lost', reason: err.code ?? err.message }));
   socket.on('close', (code) => end({ kind: 'lost', reason: code === 1006 ? 'the connection dropped' : `closed (${code})` }));
   return {
-    send: (bytes) => socket.readyState === WebSocket.OPEN && socket.send(bytes, { binary: true }),
+    send: (bytes) => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(bytes, { binary: true });
+      else if (socket.readyState === WebSocket.CONNECTING && early.reduce((n, b) => n + b.length, bytes.length) <= EARLY_INPUT_LIMIT) early.push(bytes);
+    },
     resize: (cols, rows) => control({ type: 'resize', cols, rows }),
     close: () => socket.terminate(),
     outcome,

@@ -139,6 +139,15 @@ describe.runIf(isRoot)('lap attach in a real terminal', () => {
     expect(await t.exitCode()).toBe(0);
   });
 
+  it('keeps what is typed before the connection is open, as ssh does', async () => {
+    const id = await newSession();
+    const t = start(`LAP attach ${id}`);
+    t.type('echo typed-$((3*3))\r');
+    await t.waitFor(/^typed-9$/m);
+    t.type('\r~.');
+    expect(await t.exitCode()).toBe(0);
+  });
+
   it('reconnects after the connection is cut, says so while it waits, and the session carries on', async () => {
     const id = await newSession();
     const t = start(`LAP attach ${id}`, proxy.url);
