@@ -5,13 +5,16 @@ import { readSse } from '../gateway/sessions/sse-reader.ts';
 import { type Client, MANAGED } from './client.ts';
 import { CliError } from './errors.ts';
 
-interface MessageEvent {
+export interface MessageEvent {
   type: string;
   data: { text?: string; message?: string };
 }
 
-/** Sends one message and prints the reply as it streams; answers the reply's full text. */
-export async function sendMessage(client: Client, sessionId: string, text: string, print: (s: string) => void): Promise<string> {
+/**
+ * Sends one message; `print` gets each text delta as it streams and `onEvent` every normalized event.
+ * Answers the reply's full text.
+ */
+export async function sendMessage(client: Client, sessionId: string, text: string, print: (s: string) => void, onEvent: (e: MessageEvent) => void = () => {}): Promise<string> {
   const response = await client.fetch(`${MANAGED}/sessions/${sessionId}/message`, {
     method: 'POST',
     body: JSON.stringify({ content: text }),
@@ -20,6 +23,7 @@ export async function sendMessage(client: Client, sessionId: string, text: strin
   let reply = '';
   for await (const message of readSse(response.body!)) {
     const event = JSON.parse(message.data) as MessageEvent;
+    onEvent(event);
     if (event.type === 'message.delta' && event.data.text) {
       reply += event.data.text;
       print(event.data.text);
