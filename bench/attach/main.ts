@@ -7,7 +7,6 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTestGateway, type TestGateway } from '../../tests/support/gateway.ts';
 import { ensureBigFile } from '../pty/big-file.ts';
 import type { ShellSize } from '../pty/channel.ts';
 import { bulkThroughput, type EchoLatency, echoLatency, runUntil, type Throughput } from '../pty/measure.ts';
@@ -16,7 +15,7 @@ import { ChildGroup } from '../vault/children.ts';
 import { writeDocSection } from '../vault/report.ts';
 import { type ClientChannel, type ClientCommand, clientHome, LAP_BIN, lapCommand, openClient, remoteScreenShown, sshCommand } from './clients.ts';
 import { type AttachBenchResults, buildRows, HEADER } from './report.ts';
-import { createShellSession, shareWithSandbox } from './session.ts';
+import { type BenchGateway, createShellSession, shareWithSandbox, startBenchGateway } from './session.ts';
 import { startLoopbackSshd } from './sshd.ts';
 import { startupTimes } from './startup.ts';
 
@@ -79,19 +78,19 @@ function medianRound(rounds: readonly Throughput[]): Throughput {
   return [...rounds].sort((a, b) => a.mbPerSecond - b.mbPerSecond)[Math.floor(rounds.length / 2)]!;
 }
 
-async function runBench(group: ChildGroup, dir: string, onGateway: (gw: TestGateway) => void): Promise<AttachBenchResults> {
+async function runBench(group: ChildGroup, dir: string, onGateway: (gw: BenchGateway) => void): Promise<AttachBenchResults> {
   if (!existsSync(LAP_BIN)) throw new Error(`${LAP_BIN} does not exist (the lap CLI is not built)`);
   progress(`preparing a ${FILE_MB} MB text file`);
   const bigFile = ensureBigFile(FILE_MB);
   const sshd = await startLoopbackSshd(group, dir);
   progress('starting the gateway and a shell session');
-  const gw = await startTestGateway();
+  const gw = await startBenchGateway(dir);
   onGateway(gw);
-  const session = await createShellSession(gw);
+  const session = await createShellSession(gw.api);
   const file = shareWithSandbox(session, bigFile);
   const sshHome = clientHome(dir, 'ssh');
   const lapHome = clientHome(dir, 'lap');
-  const target = { gatewayUrl: gw.url, apiKey: gw.key };
+  const target = { gatewayUrl: gw.api.url, apiKey: gw.api.key };
   const { bulk, echo } = await measureClients(sshCommand(sshd, sshHome), lapCommand(['attach', session.id], target, lapHome), file);
   progress(`start times, ${START_RUNS} runs each`);
   const [lapHelp, bareNode, sshVersion] = await startupTimes([
@@ -106,9 +105,9 @@ const METHOD = [
   'Method: both clients run as commands inside an outer node-pty (the user\'s terminal), ' + `${SIZE.cols}×${SIZE.rows}, TERM=xterm-256color,`,
   'each with a fresh HOME. Baseline: `ssh -tt -F /dev/null -i KEY … -p PORT root@127.0.0.1 \'bash -i\'` to an OpenSSH',
   'sshd the bench starts on 127.0.0.1 (generated host and client keys, UsePAM no, UseDNS no). LAP: `node',
-  'cli/bin/lap.mjs attach SESSION` (LAP_URL, LAP_API_KEY) to a session of the `shell` harness on a real gateway in',
-  'the bench process with the local runtime, as in bench/sessions (client → gateway → agent in its sandbox →',
-  'PTY and back; the gateway shares the bench\'s event loop with the outer PTYs\' reads). The file to `cat` sits',
+  'cli/bin/lap.mjs attach SESSION` (LAP_URL, LAP_API_KEY) to a session of the `shell` harness on a real gateway',
+  'started as its own process (`node gateway/main.ts`, as `npm start`) with the local runtime (client → gateway →',
+  'agent in its sandbox → PTY and back). The file to `cat` sits',
   'in the sandbox\'s workspace, the same path for both shells. Both clients stay connected for the whole run.',
   'Bulk: the time from the Enter of `cat FILE; echo END-$((40+2))` to the marker in the outer PTY, over every byte',
   `it received; ${BULK_ROUNDS} rounds alternating ssh and lap, the median round of each. Echo: \`stty raw -echo; exec cat\` in`,
@@ -144,7 +143,7 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench/attach needs root (the gateway\'s local runtime and sshd)');
   const group = new ChildGroup();
   const dir = mkdtempSync(join(tmpdir(), 'lap-bench-attach-'));
-  let gateway: TestGateway | undefined;
+  let gateway: BenchGateway | undefined;
   let cleaning: Promise<void> | undefined;
   const cleanup = () => (cleaning ??= Promise.allSettled([group.stopAll(), gateway?.close()]).then(() => rmSync(dir, { recursive: true, force: true })));
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
