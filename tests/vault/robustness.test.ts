@@ -65,6 +65,11 @@ function answer(req: IncomingMessage, res: ServerResponse, resetConnection: (req
       return void res.write('the first bytes of a body that never ends', () => setTimeout(() => resetConnection(req), 100));
     case '/hang': // reads the request, never answers
       return;
+    case '/stream': { // an endless event stream, like a long model reply
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const timer = setInterval(() => res.write('data: more\n\n'), 20);
+      return void res.once('close', () => clearInterval(timer));
+    }
     default:
       res.writeHead(404);
       return res.end();
@@ -271,6 +276,20 @@ describe('the vault under abuse (in-process, loopback)', () => {
       expect(await waitForAudit(v, (e) => e.path === '/reset-mid-body')).toMatchObject({ decision: 'error' });
       expect(await attempt(client, '/ok')).toEqual({ status: 200, body: 'ok' });
       await client.client.close();
+    });
+  });
+
+  it('audits a stream the client stops reading (HTTP/2 RST_STREAM, as Codex does) as the upstream answered it, not as an upstream failure', async () => {
+    await expectOnlyTheAbuserHurt(async () => {
+      const session = connectHttp2(`https://127.0.0.1:${tlsPort()}`, { ca: v.caPem, servername: API });
+      session.on('error', () => {});
+      const stream = session.request({ ':path': '/stream', ':authority': API });
+      const status = await new Promise((resolve) => stream.once('response', (headers) => resolve(headers[':status'])));
+      await new Promise((resolve) => stream.once('data', resolve));
+      stream.close();
+      expect(status).toBe(200);
+      expect(await waitForAudit(v, (e) => e.path === '/stream')).toMatchObject({ decision: 'allow', status: 200, reason: 'the client closed the response before its end' });
+      session.close();
     });
   });
 

@@ -96,7 +96,14 @@ async function respond(state: VaultState, method: string, response: Dispatcher.R
     counter.bytes = body.length;
   } else {
     (res as AnyResponse).writeHead(response.statusCode, prepared.headers);
-    await pipeline([response.body, ...prepared.transforms, counter, res as AnyResponse]);
+    try {
+      await pipeline([response.body, ...prepared.transforms, counter, res as AnyResponse]);
+    } catch (err) {
+      // A client that stops reading a stream (an SSE reply it no longer wants) ends the request; the
+      // upstream's answer stands and is audited as such, not as an upstream failure.
+      if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+      return { status: response.statusCode, decision: 'allow', reason: 'the client closed the response before its end', credentials: used };
+    }
   }
   return { status: response.statusCode, decision: 'allow', reason: '', credentials: used };
 }
