@@ -1,7 +1,8 @@
 // The gateway's configuration: environment variables with embedded defaults, each checked at start
 // with a message naming the variable. docs/operations.md lists them.
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import { DEFAULT_HARNESS_DIR } from '../sandbox-agent/harnesses/installed.ts';
 
 export interface GatewayConfig {
   host: string;
@@ -15,6 +16,8 @@ export interface GatewayConfig {
   vethPool: string;
   vaultHosts: Record<string, string>;
   vaultExtraCaFiles: string[];
+  /** Where harness programs are installed (scripts/harness-install.ts); shown read-only in every sandbox. */
+  harnessDir: string;
   reconcileIntervalMs: number;
   exitedGraceMs: number;
   logLevel: string;
@@ -33,6 +36,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     vethPool: env.LAP_VETH_POOL ?? '10.214.0.0/16',
     vaultHosts: pairs(env, 'LAP_VAULT_HOSTS', '', (v) => v),
     vaultExtraCaFiles: caFiles(env),
+    harnessDir: absolutePath(env, 'LAP_HARNESS_DIR', DEFAULT_HARNESS_DIR),
     reconcileIntervalMs: integer(env, 'LAP_RECONCILE_INTERVAL_MS', 1000, 100, 60_000),
     exitedGraceMs: integer(env, 'LAP_EXITED_GRACE_SECONDS', 600, 0, 86_400) * 1000,
     logLevel: env.LAP_LOG_LEVEL ?? 'info',
@@ -74,6 +78,12 @@ function pairs<T>(env: Env, name: string, fallback: string, value: (raw: string,
     out[key] = value(item.slice(eq + 1), `${name} ${key}`);
   }
   return out;
+}
+
+function absolutePath(env: Env, name: string, fallback: string): string {
+  const value = env[name] || fallback;
+  if (!isAbsolute(value)) throw new Error(`${name} must be an absolute path, got ${JSON.stringify(value)}`);
+  return resolve(value);
 }
 
 function caFiles(env: Env): string[] {

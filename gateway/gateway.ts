@@ -20,6 +20,7 @@ import { SessionEventLog } from './sessions/event-log.ts';
 import { EventPump } from './sessions/event-pump.ts';
 import { Reconciler } from './sessions/reconciler.ts';
 import { execRoute } from './sessions/exec.ts';
+import { messageRoutes } from './sessions/messages.ts';
 import { sessionRoutes } from './sessions/routes.ts';
 import { Sandboxes } from './sessions/sandboxes.ts';
 import { SessionService } from './sessions/service.ts';
@@ -45,7 +46,7 @@ export async function startGateway(config: GatewayConfig, opts: { runtime?: Runt
   const log = opts.log ?? pino({ level: config.logLevel, base: { part: 'gateway' }, timestamp: pino.stdTimeFunctions.isoTime });
   checkWarmPool(config.warmPool);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const runtime = opts.runtime ?? createLocalRuntime({ dataDir: config.dataDir, vethPool: config.vethPool, vault: { hosts: config.vaultHosts, extraCaFiles: config.vaultExtraCaFiles }, log });
+  const runtime = opts.runtime ?? createLocalRuntime({ dataDir: config.dataDir, vethPool: config.vethPool, vault: { hosts: config.vaultHosts, extraCaFiles: config.vaultExtraCaFiles }, harnessDir: config.harnessDir, log });
   await runtime.preflight();
   const { key: secretKey } = loadSecretKey({ env: config.secretKey, envName: 'LAP_SECRET_KEY', keyFile: secretKeyFile(config) });
   const store = openStore({ dataDir: config.dataDir, secretKey });
@@ -69,7 +70,7 @@ export async function startGateway(config: GatewayConfig, opts: { runtime?: Runt
     store,
     masterKey: master.key,
     log,
-    routes: [...sessionRoutes(service, events, tickets), execRoute(service), ...adminRoutes({ metrics, poolStats: () => pool.stats(), ready: () => ready })],
+    routes: [...sessionRoutes(service, events, tickets), execRoute(service), ...messageRoutes(service, events), ...adminRoutes({ metrics, poolStats: () => pool.stats(), ready: () => ready })],
   });
   const tty = createTtyProxy({ service, tickets, authenticate: (token) => tryAuthenticate(store, master.key, token) });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;

@@ -5,6 +5,7 @@ import { claimRoutes } from './routes/claim.ts';
 import { eventRoutes } from './routes/events.ts';
 import { execRoutes } from './routes/exec.ts';
 import { fileRoutes } from './routes/files.ts';
+import { messageRoutes } from './routes/messages.ts';
 import type { AgentState } from './state.ts';
 
 /** The agent's HTTP API. Every route needs the per-sandbox token; the TTY WebSocket is in server.ts. */
@@ -22,6 +23,7 @@ export function createAgentApp(state: AgentState, token: string): Hono {
   app.route('/v1', claimRoutes(state));
   app.route('/v1', execRoutes(state));
   app.route('/v1', fileRoutes(state));
+  app.route('/v1', messageRoutes(state));
   app.notFound((c) => errorJson(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));
   app.onError((err, c) => errorJson(c, 500, 'internal', err.message));
   return app;

@@ -25,7 +25,8 @@ export type AgentEventType =
   | 'harness.exited' // data {harness, code, signal}
   | 'tty.attached' // data {viewers}
   | 'tty.detached' // data {viewers, reason?}
-  | 'activity'; // data {kind: input|output|exec|files}; at most one per kind per ACTIVITY_EVENT_INTERVAL_MS
+  | 'activity' // data {kind: input|output|exec|files|message}; at most one per kind per ACTIVITY_EVENT_INTERVAL_MS
+  | TurnEventType; // a message harness's conversation: see "Messages" below
 
 export interface AgentEvent {
   seq: number;
@@ -74,3 +75,32 @@ export interface ExecRequest {
 export type ExecFrame =
   | { type: 'stdout' | 'stderr'; data: string /* base64 */ }
   | { type: 'exit'; code: number | null; signal: string | null; timedOut: boolean };
+
+// ---- Messages (opencode, claude-agent-sdk): POST /v1/message, POST /v1/message/abort ----------------
+// POST /v1/message {text} answers application/x-ndjson, one TurnEvent per line (blank lines are
+// keep-alives), ending after `turn.finished` or `error`. The same events are in the event log.
+
+export interface MessageRequest {
+  /** The user's message. */
+  text: string;
+}
+
+export type TurnEventType = 'message.user' | 'turn.started' | 'message.delta' | 'tool.started' | 'tool.finished' | 'turn.finished' | 'error';
+
+export interface TurnUsage {
+  input_tokens: number;
+  output_tokens: number;
+}
+
+/** The normalized events of one turn; every `data` also carries `turn`, the turn's id. */
+export type TurnEvent =
+  | { type: 'message.user'; data: { turn: string; text: string } }
+  | { type: 'turn.started'; data: { turn: string } }
+  | { type: 'message.delta'; data: { turn: string; text: string } }
+  | { type: 'tool.started'; data: { turn: string; id: string; name: string; input: unknown } }
+  | { type: 'tool.finished'; data: { turn: string; id: string; name: string; output?: string; error?: string } }
+  | { type: 'turn.finished'; data: { turn: string; usage: TurnUsage; text: string } }
+  /** The turn failed or was aborted (`aborted: true`); the harness stays up for the next message. */
+  | { type: 'error'; data: { turn: string; message: string; aborted?: boolean } };
+
+export const TURN_EVENT_TYPES: readonly TurnEventType[] = ['message.user', 'turn.started', 'message.delta', 'tool.started', 'tool.finished', 'turn.finished', 'error'];

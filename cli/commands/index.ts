@@ -5,6 +5,7 @@ import attach from './attach.ts';
 import chat from './chat.ts';
 import completion from './completion.ts';
 import exec from './exec.ts';
+import harness from './harness.ts';
 import login from './login.ts';
 import logs from './logs.ts';
 import ls from './ls.ts';
@@ -15,7 +16,7 @@ import send from './send.ts';
 import vault from './vault.ts';
 import version from './version.ts';
 
-export const commands: Record<string, CommandDef<any>> = { login, attach, ls, rm, agents, secrets, send, chat, logs, vault, exec, completion, version, open };
+export const commands: Record<string, CommandDef<any>> = { login, attach, ls, rm, agents, secrets, send, chat, logs, vault, exec, harness, completion, version, open };
 
 /** For `lap completion`: the subcommands and flags after each command path. */
 export async function completionTable(): Promise<Record<string, string[]>> {

@@ -14,7 +14,7 @@ export interface SandboxHandle {
   /** The vault CA, PEM: the sandbox trusts it through the CA variables. */
   caPem: string;
   /** Paths as the sandbox's processes see them. */
-  paths: { workspace: string; caFile: string };
+  paths: { workspace: string; caFile: string; harnessDir?: string };
   /** Runtime-specific details (local: netns, interfaces, addresses, pids, directory). */
   detail: Record<string, unknown>;
 }

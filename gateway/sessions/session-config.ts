@@ -53,6 +53,7 @@ export function claimRequest(session: SessionRecord, agent: AgentRecord, handle:
   for (const variable of CA_VARIABLES) env[variable] = handle.paths.caFile;
   for (const stub of stubs) env[stub.name] = stub.stub;
   env.LAP_SESSION_ID = session.id;
+  if (handle.paths.harnessDir) env.LAP_HARNESS_DIR = handle.paths.harnessDir;
   if (agent.model) env.LAP_MODEL = agent.model;
   const claim: ClaimRequest = { session: session.id, harness: session.harness, env, ...size };
   if (agent.repository) claim.workspace = { repository: agent.repository, ...(agent.branch ? { branch: agent.branch } : {}) };

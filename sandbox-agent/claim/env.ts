@@ -3,7 +3,10 @@
 
 export const BASE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** The claim may override PATH and LANG; validation refuses HOME and TERM (see validate.ts). */
-export function harnessEnvironment(claimEnv: Readonly<Record<string, string>>, home: string): Record<string, string> {
-  return { PATH: BASE_PATH, LANG: 'C.UTF-8', ...claimEnv, HOME: home, TERM: 'xterm-256color' };
+/**
+ * The claim may override PATH, LANG and the harness's defaults (its `environment()`: model URLs,
+ * telemetry off); validation refuses HOME and TERM (see validate.ts).
+ */
+export function harnessEnvironment(claimEnv: Readonly<Record<string, string>>, home: string, harnessDefaults: Readonly<Record<string, string>> = {}): Record<string, string> {
+  return { PATH: BASE_PATH, LANG: 'C.UTF-8', ...harnessDefaults, ...claimEnv, HOME: home, TERM: 'xterm-256color' };
 }

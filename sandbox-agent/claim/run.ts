@@ -1,7 +1,7 @@
 // A claim from start to a running harness, phase by phase, each reported as an event. A failed claim
 // is undone (files, clone, home, helper removed) so the agent is warm and can be claimed again.
 import type { EventLog } from '../events.ts';
-import { findHarness, HarnessConfigError } from '../harnesses/index.ts';
+import { findHarness, type Harness, HarnessConfigError } from '../harnesses/index.ts';
 import type { ClaimRequest } from '../protocol.ts';
 import type { AgentState } from '../state.ts';
 import type { Terminal, TerminalLaunch } from '../tty/terminal.ts';
@@ -20,19 +20,21 @@ export interface ClaimPlan {
   readonly claim: ClaimRequest;
   readonly paths: ClaimPaths;
   readonly launch: TerminalLaunch;
+  /** The harness's own setup in HOME, run in the harness phase just before it starts. */
+  readonly prepare?: Harness['prepare'];
 }
 
 /** Checks the claim and works out what to run, touching nothing; throws a 400 ClaimError. */
 export function planClaim(body: unknown, state: AgentState): ClaimPlan {
   const paths = claimPaths(state.workspace);
   const claim = parseClaim(body, state.limits);
-  const env = harnessEnvironment(claim.env, paths.home);
   const harness = findHarness(claim.harness);
   if (!harness) throw ClaimError.invalid([{ field: 'harness', message: `unknown harness ${claim.harness}` }]);
   try {
+    const env = harnessEnvironment(claim.env, paths.home, harness.environment?.(claim.env));
     const { file, args } = harness.command(env);
     const launch = { harness: harness.name, file, args, env, cwd: paths.workspace, cols: claim.cols ?? DEFAULT_SIZE.cols, rows: claim.rows ?? DEFAULT_SIZE.rows };
-    return { claim, paths, launch };
+    return { claim, paths, launch, prepare: harness.prepare?.bind(harness) };
   } catch (err) {
     if (err instanceof HarnessConfigError) throw ClaimError.invalid([{ field: err.field, message: err.message }]);
     throw err;
@@ -64,7 +66,10 @@ export async function carryOutClaim(plan: ClaimPlan, events: EventLog, startTerm
     }
     const files = claim.files ?? [];
     if (files.length > 0) await phase(events, 'files', () => placeFiles(paths.workspace, files));
-    return await phase(events, 'harness', () => startTerminal(launch, events));
+    return await phase(events, 'harness', async () => {
+      await plan.prepare?.(launch.env, { home: paths.home, workspace: paths.workspace });
+      return startTerminal(launch, events);
+    });
   } catch (err) {
     undoClaim(footprint);
     throw err;

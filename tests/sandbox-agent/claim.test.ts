@@ -102,7 +102,7 @@ describe('claim', () => {
     agent = await startAgent();
     const valid = { session: 's', harness: 'shell', env: {} };
     const cases: { name: string; body: unknown; raw?: boolean; field: string; message?: RegExp }[] = [
-      { name: 'unknown harness', body: { ...valid, harness: 'nope' }, field: 'harness', message: /^harness: unknown harness nope; known: shell$/ },
+      { name: 'unknown harness', body: { ...valid, harness: 'nope' }, field: 'harness', message: /^harness: unknown harness nope; known: (.+, )?shell(, .+)?$/ },
       { name: 'malformed JSON', body: '{"session": "s", ', raw: true, field: 'body', message: /not valid JSON/ },
       { name: 'not an object', body: '[1]', raw: true, field: 'body' },
       { name: 'empty session', body: { ...valid, session: '' }, field: 'session' },

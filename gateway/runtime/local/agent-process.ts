@@ -36,6 +36,7 @@ export function startAgent(layout: SandboxLayout, netns: string, sandboxAddress:
     box: layout.box,
     resolvConf: layout.resolvConf,
     keep: [REPO_ROOT, dirname(command[0]!)],
+    readOnly: [ctx.harnessDir],
     user,
   };
   for (const stage of stageMountPoints(plan)) mkdirSync(stage, { recursive: true, mode: 0o700 });

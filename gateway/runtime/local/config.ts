@@ -1,11 +1,12 @@
 // The local runtime's options, checked field by field; defaults filled in.
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { REPO_ROOT } from '../../../vault/host/access.ts';
 import { createVethPool, type VethPool } from '../../../vault/host/pool.ts';
 import { createResolver } from '../../../vault/resolve.ts';
+import { DEFAULT_HARNESS_DIR } from '../../../sandbox-agent/harnesses/installed.ts';
 
 export interface LocalRuntimeConfig {
   /** Sandboxes live under <dataDir>/sandboxes/<id>/. */
@@ -16,6 +17,8 @@ export interface LocalRuntimeConfig {
   agentPort?: number;
   /** Passed to every vault: explicit name → 'ip' or 'ip:port' map, and extra upstream CA files. */
   vault?: { hosts?: Record<string, string>; extraCaFiles?: string[] };
+  /** Harness programs (scripts/harness-install.ts), shown read-only in every sandbox; default /opt/lap/harnesses. */
+  harnessDir?: string;
   log?: Logger;
 }
 
@@ -25,6 +28,7 @@ export interface ResolvedConfig {
   pool: VethPool;
   agentPort: number;
   vault: { hosts: Record<string, string>; extraCaFiles: string[] };
+  harnessDir: string;
   log: Logger;
 }
 
@@ -53,6 +57,9 @@ export function resolveConfig(config: LocalRuntimeConfig): ResolvedConfig {
   if (Array.isArray(extraCaFiles)) {
     extraCaFiles.forEach((file, i) => check(typeof file === 'string' && existsSync(file), `vault.extraCaFiles[${i}]: ${JSON.stringify(file)} is not an existing file`));
   }
+  const harnessDir = resolve(config.harnessDir ?? DEFAULT_HARNESS_DIR);
+  check(config.harnessDir === undefined || (typeof config.harnessDir === 'string' && isAbsolute(config.harnessDir)), `harnessDir: must be an absolute path, got ${JSON.stringify(config.harnessDir)}`);
+  check(!isInside(harnessDir, dataDir), `harnessDir: ${harnessDir} is inside dataDir ${dataDir}, which sandboxes must not see; pick a folder outside it`);
   let pool: VethPool | undefined;
   try {
     pool = createVethPool(config.vethPool ?? DEFAULT_POOL, INTERFACE_PREFIX);
@@ -61,5 +68,10 @@ export function resolveConfig(config: LocalRuntimeConfig): ResolvedConfig {
   }
   if (problems.length > 0 || !pool) throw new TypeError(`local runtime config: ${problems.join('; ')}`);
   const log = config.log ?? pino({ level: 'silent' });
-  return { dataDir, sandboxesDir: join(dataDir, 'sandboxes'), pool, agentPort, vault: { hosts: { ...hosts }, extraCaFiles: [...extraCaFiles] }, log };
+  return { dataDir, sandboxesDir: join(dataDir, 'sandboxes'), pool, agentPort, vault: { hosts: { ...hosts }, extraCaFiles: [...extraCaFiles] }, harnessDir, log };
+}
+
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith('../') && !isAbsolute(rel));
 }

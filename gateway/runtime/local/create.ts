@@ -18,6 +18,8 @@ export interface CreateContext {
   cfg: ResolvedConfig;
   vaultUser: SystemUser;
   sandboxUser: SystemUser;
+  /** The harness directory's real path: bound read-only into every sandbox at that path. */
+  harnessDir: string;
 }
 
 // Generous: 20 sandboxes starting at once on 2 CPUs start 40 Node processes.
@@ -70,7 +72,7 @@ async function buildSandbox(ctx: CreateContext, layout: SandboxLayout, record: S
     vaultUrl: vault.value.controlUrl,
     vaultToken: vault.value.controlToken,
     caPem: vault.value.caPem,
-    paths: { workspace: layout.workspace, caFile: layout.caFile },
+    paths: { workspace: layout.workspace, caFile: layout.caFile, harnessDir: ctx.harnessDir },
     detail: {
       dir: layout.dir,
       netns,

@@ -92,7 +92,18 @@ async function prepare(cfg: ResolvedConfig): Promise<CreateContext> {
   ensureVaultBundle();
   agentNodeArgs();
   const [vaultUser, sandboxUser] = await Promise.all([ensureSystemUser(VAULT_USER), ensureSystemUser(SANDBOX_USER)]);
-  return { cfg, vaultUser, sandboxUser };
+  return { cfg, vaultUser, sandboxUser, harnessDir: prepareHarnessDir(cfg) };
+}
+
+/**
+ * The harness directory exists (empty until `npm run harness:install`; a claim for a harness that is
+ * not there fails naming that command) and the sandbox user can reach it. Its real path is what is bound.
+ */
+function prepareHarnessDir(cfg: ResolvedConfig): string {
+  mkdirSync(cfg.harnessDir, { recursive: true, mode: 0o755 });
+  const real = realpathSync(cfg.harnessDir);
+  ensureSearchableByOthers(real, 'the sandbox user can reach the harness programs', (message) => cfg.log.warn(message));
+  return real;
 }
 
 function listSandboxIds(cfg: ResolvedConfig): string[] {

@@ -18,6 +18,8 @@ export interface MountPlan {
   resolvConf: string;
   /** Other host paths the sandbox needs (the checkout, the node binary's folder); kept wherever a root would hide them. */
   keep: string[];
+  /** Host paths bound read-only at the same path (the harness directory): seen, never changed. */
+  readOnly: string[];
   /** Who the agent runs as. */
   user: SystemUser;
 }
@@ -55,6 +57,8 @@ export function sandboxInitScript(plan: MountPlan): string {
     }
   }
   for (const root of roots) lines.push(`mount --move ${quote(root.stage)} ${quote(root.path)}`);
+  // Bound onto itself first: a remount changes a mount, not a folder, and the path may not be one yet.
+  for (const path of plan.readOnly) lines.push(`mount --bind ${quote(path)} ${quote(path)}`, `mount -o remount,bind,ro ${quote(path)}`);
   // pid 1 stays a shell that waits for the agent: it reaps orphaned processes, and when the agent ends
   // it ends, which takes the whole PID namespace with it.
   lines.push(`cd ${quote(plan.box)}`, `exec ${dropTo(plan.user).join(' ')} /bin/sh -c '"$@" & wait $!' lap-sandbox-init "$@"`);
@@ -73,7 +77,7 @@ function hiddenRoots(plan: MountPlan): HiddenRoot[] {
     ...privateDirs.map((path) => ({ path, options: PRIVATE_OPTIONS })),
     ...(dataInsidePrivate ? [] : [{ path: plan.dataDir, options: DATA_OPTIONS }]),
   ];
-  const keep = outermost([plan.box, ...plan.keep]);
+  const keep = outermost([plan.box, ...plan.keep, ...plan.readOnly]);
   const withStages = roots.map((root, i) => ({
     ...root,
     stage: join(plan.stageDir, String(i)),
