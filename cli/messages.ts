@@ -1,6 +1,5 @@
 // Messages to a message harness (opencode, the Claude Agent SDK): POST …/sessions/{id}/message with
-// Accept: text/event-stream, the reply's text deltas printed as they arrive. The route comes with
-// the message harnesses (issue 6); until a gateway has it, the server's 404 is reported.
+// Accept: text/event-stream, the reply's text deltas printed as they arrive.
 import { readSse } from '../gateway/sessions/sse-reader.ts';
 import { type Client, MANAGED } from './client.ts';
 import { CliError } from './errors.ts';

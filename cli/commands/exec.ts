@@ -1,5 +1,6 @@
 import { constants } from 'node:os';
 import { defineCommand } from 'citty';
+import { readLines } from '../../sandbox-agent/lines.ts';
 import { MANAGED } from '../client.ts';
 import { clientFor, serverArgs } from '../context.ts';
 import { CliError, usageError } from '../errors.ts';
@@ -41,16 +42,10 @@ export default defineCommand({
 
 /** Writes stdout and stderr frames as they come; answers the exit code (128 + signal number when signalled). */
 async function relayFrames(body: ReadableStream<Uint8Array>): Promise<number> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const chunk of body) {
-    buffer += decoder.decode(chunk, { stream: true });
-    for (let end = buffer.indexOf('\n'); end !== -1; end = buffer.indexOf('\n')) {
-      const frame = JSON.parse(buffer.slice(0, end)) as ExecFrame;
-      buffer = buffer.slice(end + 1);
-      if (frame.type === 'exit') return exitStatus(frame);
-      await write(frame.type === 'stdout' ? process.stdout : process.stderr, Buffer.from(frame.data!, 'base64'));
-    }
+  for await (const line of readLines(body)) {
+    const frame = JSON.parse(line) as ExecFrame;
+    if (frame.type === 'exit') return exitStatus(frame);
+    await write(frame.type === 'stdout' ? process.stdout : process.stderr, Buffer.from(frame.data!, 'base64'));
   }
   throw new CliError('the connection ended before the command did', { hint: 'the command may still have run; check with lap logs' });
 }

@@ -15,6 +15,7 @@ import type { SandboxHandle } from '../runtime/types.ts';
 import type { SessionRecord } from '../store/types.ts';
 import type { SessionEventLog } from './event-log.ts';
 import type { SessionService } from './service.ts';
+import { readLines } from '../../sandbox-agent/lines.ts';
 
 const BASE = '/api/v1/managed_agents';
 const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -148,7 +149,8 @@ function watchStoredTurnEnds(log: SessionEventLog, sessionId: string): StoredTur
 async function* turnEvents(response: Response, stored: StoredTurnEnds, signal: AbortSignal): AsyncGenerator<TurnEvent> {
   let turn = '';
   try {
-    for await (const line of ndjsonLines(response.body!)) {
+    for await (const line of readLines(response.body!)) {
+      if (!line.trim()) continue;
       const { type, data } = JSON.parse(line) as TurnEvent;
       turn = data.turn;
       const last = type === 'turn.finished' || type === 'error';
@@ -162,20 +164,6 @@ async function* turnEvents(response: Response, stored: StoredTurnEnds, signal: A
     return;
   }
   yield { type: 'error', data: { turn: turn || 'unknown', message: "the sandbox's agent ended the stream before the turn ended; GET …/events has what the turn did" } };
-}
-
-async function* ndjsonLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffered = '';
-  for await (const chunk of body) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffered.indexOf('\n')) !== -1) {
-      const line = buffered.slice(0, end).trim();
-      buffered = buffered.slice(end + 1);
-      if (line) yield line;
-    }
-  }
 }
 
 function streamTurn(c: Context<GatewayEnv>, events: AsyncGenerator<TurnEvent>, stored: StoredTurnEnds): Response {

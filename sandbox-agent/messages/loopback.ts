@@ -2,6 +2,7 @@
 // line-based streams (NDJSON, SSE) it sends back.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TurnError } from './driver.ts';
+import { readLines } from '../lines.ts';
 
 const POLL_MS = 200;
 
@@ -25,22 +26,6 @@ export async function waitUntilListening(url: string, what: string, timeoutMs: n
     await sleep(POLL_MS, undefined, { signal });
   }
   throw new TurnError(`${what} did not answer on ${new URL(url).host} within ${Math.round(timeoutMs / 1000)} s (${last}); see the harness's terminal output, or restart the session`);
-}
-
-/** The lines of a byte stream, decoded as UTF-8, without their line ends. */
-export async function* readLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffered = '';
-  for await (const chunk of body) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffered.indexOf('\n')) !== -1) {
-      yield buffered.slice(0, end).replace(/\r$/, '');
-      buffered = buffered.slice(end + 1);
-    }
-  }
-  buffered += decoder.decode();
-  if (buffered) yield buffered;
 }
 
 /** The `data:` payloads of an SSE stream (multi-line data joined with \n). */

@@ -2,7 +2,8 @@
 // The SDK session id is kept here, not in the runner, so a restarted runner resumes the conversation.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type MessageDriver, TurnError } from './driver.ts';
-import { parseJson, readLines, waitUntilListening } from './loopback.ts';
+import { readLines } from '../lines.ts';
+import { parseJson, waitUntilListening } from './loopback.ts';
 import { SdkTurnMapper } from './sdk-events.ts';
 
 /** The runner loads the SDK first; the first turn after a claim waits this long for it. */

@@ -1,60 +1,18 @@
-// Issue 6, proof 2 and 4 for codex: the real Codex TUI (not `codex exec`: its TUI can be driven through
-// the PTY) in a local-runtime session. Its model key is a vaulted credential; the vault maps
-// api.openai.com to the fake model server (OpenAI Responses API). A prompt typed through the gateway's
-// TTY WebSocket gets the fake model's reply on the screen; the fake saw the real key, the program's
-// environment (read inside the sandbox) holds only the stub, and the audit trail names the credential.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isRoot, warnIfSkipped } from '../support/root.ts';
-import { attach, claimTimings, environInSandbox, harnessPid, INSTALL_TIMEOUT_MS, requestsAudited, sessionEvents, startTuiSetup, type TuiSetup, waitForScreen } from './tui-session.ts';
+// Issue 6, proofs 2 and 4 for codex: the real Codex TUI (its TUI can be driven through the PTY, so not
+// `codex exec`) in a local-runtime session whose model key is a vaulted credential; the vault maps
+// api.openai.com to the fake model server (OpenAI Responses API). The proof is in tui-session.ts.
+import { warnIfSkipped } from '../support/root.ts';
+import { proveTuiHarness } from './tui-session.ts';
 
 warnIfSkipped('codex end to end (local runtime)');
-const HOST = 'api.openai.com';
-const REAL_KEY = 'sk-proj-RealKeyValue0123456789abcdefABCDEFghijkl';
-const REPLY = 'Hello from the fake model, via the vault';
 
-describe.runIf(isRoot)('codex in a local-runtime session', () => {
-  let setup: TuiSetup;
-
-  beforeAll(async () => {
-    setup = await startTuiSetup({ harness: 'codex', credential: 'OPENAI_API_KEY', host: HOST, realKey: REAL_KEY });
-  }, INSTALL_TIMEOUT_MS);
-  afterAll(async () => {
-    await setup?.close();
-  });
-
-  it("shows the fake model's reply to a typed prompt; the key is swapped on the wire and audited", async () => {
-    const { gw, fake } = setup;
-    fake.script(() => ({ text: REPLY }));
-    const session = await gw.json('POST', '/api/v1/managed_agents/agents/codex/session?wait=true', { title: 'say hello' }, 201);
-    expect(session.status, session.failure_reason).toBe('ready');
-    const viewer = await attach(gw, session.id);
-    await waitForScreen(viewer, 'Ask Codex to do anything');
-    const screenUpAt = Date.now();
-    viewer.type('Say hello');
-    await waitForScreen(viewer, 'Say hello');
-    viewer.type('\r');
-    await waitForScreen(viewer, REPLY);
-    await viewer.close();
-
-    expect(fake.keysSeen()).toContain(REAL_KEY);
-    const pid = await harnessPid(gw, session.id);
-    const environ = await environInSandbox(gw, session.id, pid);
-    expect(environ.OPENAI_API_KEY).toMatch(/^sk-/);
-    expect(environ.OPENAI_API_KEY).not.toBe(REAL_KEY);
-    expect(Object.values(environ).join('\n')).not.toContain(REAL_KEY);
-    expect(environ.CODEX_CA_CERTIFICATE).toBeTruthy();
-
-    const modelCalls = fake.requests.filter((r) => r.path.split('?')[0] === '/v1/responses');
-    expect(modelCalls.length).toBeGreaterThan(0);
-    const audited = await requestsAudited(gw, session.id, { host: HOST, path: '/v1/responses' }, modelCalls.length);
-    expect(audited.length).toBe(modelCalls.length);
-    // Every model request names the credential. (Not its status: Codex closes a response stream as soon
-    // as it has read response.completed, which the vault records as 502 "Premature close"; the reply on
-    // the screen is what shows the request succeeded.)
-    for (const event of audited) expect(event.data.credentials).toEqual(['OPENAI_API_KEY']);
-    expect(JSON.stringify(await sessionEvents(gw, session.id))).not.toContain(REAL_KEY);
-
-    console.log('codex timings', claimTimings(await sessionEvents(gw, session.id), screenUpAt));
-    await gw.json('DELETE', `/api/v1/managed_agents/sessions/${session.id}`, undefined, 200);
-  });
+proveTuiHarness({
+  harness: 'codex',
+  credential: 'OPENAI_API_KEY',
+  host: 'api.openai.com',
+  realKey: 'sk-proj-RealKeyValue0123456789abcdefABCDEFghijkl',
+  modelPath: '/v1/responses',
+  stubPattern: /^sk-/,
+  readyText: 'Ask Codex to do anything',
+  expectEnv: { CODEX_CA_CERTIFICATE: /ca\.pem$/ },
 });

@@ -2,12 +2,16 @@
 // key is a vaulted credential and whose model host (api.anthropic.com) the vault maps to the fake
 // model server. A message goes through the REST API; the reply and the normalized events come back,
 // including one tool call the fake model asks for (write a file) that really lands in the workspace.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { installHarness, isHarnessInstalled } from '../../scripts/harness-install.ts';
 import { DEFAULT_HARNESS_DIR } from '../../sandbox-agent/harnesses/installed.ts';
 import { readSse } from '../../gateway/sessions/sse-reader.ts';
 import { replyWithToolCallOnce, startFakeModel, type FakeModel, type Script } from '../support/fake-model.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { runLap } from '../support/lap.ts';
 
 export const REAL_KEY = 'sk-ant-api03-RealAnthropicKey0123456789abcdefABCDEF';
 const FILE = 'hello.txt';
@@ -32,6 +36,7 @@ export function proveMessageHarness(spec: MessageHarnessCase): void {
   let model: FakeModel;
   let gw: TestGateway;
   let workspace = '';
+  const workspaceHome = mkdtempSync(join(tmpdir(), 'lap-send-home-'));
   const toolScript = (): Script => replyWithToolCallOnce(spec.writeTool, () => spec.writeInput(`${workspace}/${FILE}`, FILE_CONTENT), FINAL_TEXT);
 
   beforeAll(async () => {
@@ -47,6 +52,7 @@ export function proveMessageHarness(spec: MessageHarnessCase): void {
   afterAll(async () => {
     await gw?.close();
     await model?.close();
+    rmSync(workspaceHome, { recursive: true, force: true });
   });
 
   const exec = async (id: string, argv: string[]) => {
@@ -171,6 +177,22 @@ export function proveMessageHarness(spec: MessageHarnessCase): void {
     const kept = (await gw.json('GET', `${MANAGED}/sessions/${session.id}/events`)).data as TurnEvent[];
     expect(kept.filter((e) => e.type === 'message.user').map((e) => e.data.text)).toEqual(['Say something.', 'Take your time.', 'Still there?']);
     expect(kept.filter((e) => e.type === 'turn.finished').map((e) => e.data.text)).toEqual(['Plain answer.', 'Back again.']);
+  });
+
+  it('lap send and lap chat stream the reply; lap send --json prints the normalized events', async () => {
+    const { id } = await newSession();
+    model.script(() => ({ text: 'Hello from the fake model, through lap.' }));
+    const env = { PATH: process.env.PATH!, HOME: workspaceHome, LAP_URL: gw.url, LAP_API_KEY: gw.key };
+    const sent = await runLap(['send', id, 'Say', 'hello'], env);
+    expect(sent, sent.stderr).toMatchObject({ code: 0, stdout: 'Hello from the fake model, through lap.\n' });
+    const json = await runLap(['send', id, 'Again', '--json'], env);
+    const events = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as TurnEvent);
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['message.user', 'turn.started', 'message.delta']));
+    expect(events.at(-1)).toMatchObject({ type: 'turn.finished', data: { text: 'Hello from the fake model, through lap.' } });
+    const chat = await runLap(['chat', id], env, 'Say hello\n\n');
+    expect(chat.code, chat.stderr).toBe(0);
+    expect(chat.stdout).toBe('Hello from the fake model, through lap.\n');
+    await gw.json('DELETE', `${MANAGED}/sessions/${id}`, undefined, 200);
   });
 
   it('refuses messages to a session whose harness has no message API', async () => {

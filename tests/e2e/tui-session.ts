@@ -1,10 +1,12 @@
 // What the TUI harness e2e tests share: a gateway on the local runtime whose vault maps the provider's
 // model host to the fake model server, an agent whose model key is a vaulted credential for that host,
 // and helpers to drive the session's terminal and to look inside the sandbox.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installHarness } from '../../scripts/harness-install.ts';
 import { TtyViewer } from '../sandbox-agent/tty-client.ts';
 import { startFakeModel, type FakeModel } from '../support/fake-model.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { isRoot } from '../support/root.ts';
 
 /** Installing a harness from the registry takes a while the first time (then it is kept). */
 export const INSTALL_TIMEOUT_MS = 15 * 60 * 1000;
@@ -119,4 +121,66 @@ export function claimTimings(events: SessionEvent[], screenUpAt: number): Record
     claimToReadyMs: at((e) => e.type === 'session.status' && e.data.status === 'ready') - claim,
     claimToFirstScreenMs: screenUpAt - claim,
   };
+}
+
+export interface TuiProof extends TuiCase {
+  /** The model API path the program calls (the audit must list each call). */
+  modelPath: string;
+  /** The stub's look: the vault mints it in the provider's key format. */
+  stubPattern: RegExp;
+  /** Text on the program's first screen: it is ready for input. */
+  readyText: string;
+  /** Variables the program's environment must hold (the CA variable it reads, quiet switches). */
+  expectEnv: Record<string, RegExp>;
+}
+
+/**
+ * Issue 6, proofs 1, 2 and 4 for one TUI harness: a prompt typed through the gateway's TTY WebSocket
+ * gets the fake model's reply on the screen; the fake saw the real key; the program's environment,
+ * read inside the sandbox, holds only the stub; the audit lists each model call, allowed, with the
+ * credential's name; no session event holds the key.
+ */
+export function proveTuiHarness(p: TuiProof): void {
+  const reply = 'Hello from the fake model, via the vault';
+  describe.runIf(isRoot)(`${p.harness} in a local-runtime session`, () => {
+    let setup: TuiSetup;
+    beforeAll(async () => {
+      setup = await startTuiSetup(p);
+    }, INSTALL_TIMEOUT_MS);
+    afterAll(async () => {
+      await setup?.close();
+    });
+
+    it("shows the fake model's reply to a typed prompt; the key is swapped on the wire and audited", async () => {
+      const { gw, fake } = setup;
+      fake.script(() => ({ text: reply }));
+      const session = await gw.json('POST', `/api/v1/managed_agents/agents/${p.harness}/session?wait=true`, { title: 'say hello' }, 201);
+      expect(session.status, session.failure_reason).toBe('ready');
+      const viewer = await attach(gw, session.id);
+      await waitForScreen(viewer, p.readyText);
+      const screenUpAt = Date.now();
+      viewer.type('Say hello');
+      await waitForScreen(viewer, 'Say hello');
+      viewer.type('\r');
+      await waitForScreen(viewer, reply);
+      await viewer.close();
+
+      expect(fake.keysSeen()).toContain(p.realKey);
+      const environ = await environInSandbox(gw, session.id, await harnessPid(gw, session.id));
+      expect(environ[p.credential]).toMatch(p.stubPattern);
+      expect(environ[p.credential]).not.toBe(p.realKey);
+      expect(Object.values(environ).join('\n')).not.toContain(p.realKey);
+      for (const [name, pattern] of Object.entries(p.expectEnv)) expect(environ[name], name).toMatch(pattern);
+
+      const modelCalls = fake.requests.filter((r) => r.path.split('?')[0] === p.modelPath);
+      expect(modelCalls.length).toBeGreaterThan(0);
+      const audited = await requestsAudited(gw, session.id, { host: p.host, path: p.modelPath }, modelCalls.length);
+      expect(audited.length).toBe(modelCalls.length);
+      for (const event of audited) expect(event.data).toMatchObject({ credentials: [p.credential], decision: 'allow', status: 200 });
+      expect(JSON.stringify(await sessionEvents(gw, session.id))).not.toContain(p.realKey);
+
+      console.log(`${p.harness} timings`, claimTimings(await sessionEvents(gw, session.id), screenUpAt));
+      await gw.json('DELETE', `/api/v1/managed_agents/sessions/${session.id}`, undefined, 200);
+    });
+  });
 }
