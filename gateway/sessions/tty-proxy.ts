@@ -1,19 +1,19 @@
-// GET …/sessions/{id}/tty: the user's WebSocket joined to the agent's /v1/tty (DESIGN.md §4). Frames
-// pass through unchanged in both directions, text stays text and binary stays binary; each side's
-// unsent bytes pause the other side, so a slow client slows the agent's stream (where the agent's
-// own flow control takes over) instead of growing the gateway's memory.
+// GET …/sessions/{id}/tty: the user's WebSocket joined to the agent's /v1/tty (DESIGN.md §4). The
+// gateway authenticates the request, then opens the agent's WebSocket with the client's own handshake
+// key, hands the agent's 101 back to the client and from then on relays bytes without parsing a frame:
+// frames pass unchanged both ways (the client's masked, the agent's not, as WebSocket requires), and
+// pipe()'s backpressure makes a slow client slow the agent's stream, where its flow control takes over.
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import { connect as connectTcp, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { ApiError } from '../api/errors.ts';
 import type { ApiKeyRecord } from '../store/types.ts';
 import type { SessionService } from './service.ts';
 import type { TicketBook } from './tickets.ts';
 
 const TTY_PATH = /^\/api\/v1\/managed_agents\/sessions\/([^/]+)\/tty$/;
-const HIGH_WATER = 1024 * 1024;
-const LOW_WATER = 256 * 1024;
-const MAX_FRAME = 1024 * 1024;
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+const MAX_HEAD_BYTES = 16 * 1024;
 
 export interface TtyProxyDeps {
   service: SessionService;
@@ -22,36 +22,37 @@ export interface TtyProxyDeps {
 }
 
 export function createTtyProxy(deps: TtyProxyDeps) {
-  const server = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME });
-  const open = new Set<WebSocket>();
+  const open = new Set<Duplex>();
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     const url = new URL(req.url ?? '/', 'http://gateway');
     const match = TTY_PATH.exec(url.pathname);
     if (!match) return false;
-    void connect(deps, server, open, req, socket, head, decodeURIComponent(match[1]!), url).catch((err: unknown) => refuse(socket, err));
+    void connect(deps, open, req, socket, head, decodeURIComponent(match[1]!), url).catch((err: unknown) => refuse(socket, err));
     return true;
   };
   const close = () => {
-    for (const ws of open) ws.terminate();
+    for (const socket of open) socket.destroy();
   };
   return { upgrade, close };
 }
 
-async function connect(deps: TtyProxyDeps, server: WebSocketServer, open: Set<WebSocket>, req: IncomingMessage, socket: Duplex, head: Buffer, sessionId: string, url: URL): Promise<void> {
+async function connect(deps: TtyProxyDeps, open: Set<Duplex>, req: IncomingMessage, socket: Duplex, head: Buffer, sessionId: string, url: URL): Promise<void> {
   const key = authenticate(deps, req, sessionId, url);
   const session = deps.service.get(key, sessionId);
   const handle = deps.service.handleOf(session);
   if (!handle || session.status === 'creating') {
     throw new ApiError(409, 'conflict', `session ${sessionId} is ${session.status}; its terminal is not available`);
   }
-  const { upstream, early } = await openUpstream(`${handle.agentUrl.replace(/^http/, 'ws')}/v1/tty`, handle.agentToken);
-  server.handleUpgrade(req, socket, head, (client) => {
-    open.add(client);
-    client.once('close', () => open.delete(client));
-    upstream.removeAllListeners('message');
-    for (const [data, isBinary] of early) client.send(data, { binary: isBinary });
-    join(client, upstream, () => deps.service.touch(sessionId));
-  });
+  const clientKey = req.headers['sec-websocket-key'];
+  if (req.headers.upgrade?.toLowerCase() !== 'websocket' || typeof clientKey !== 'string' || req.headers['sec-websocket-version'] !== '13') {
+    throw new ApiError(400, 'invalid_request', 'not a WebSocket upgrade: send Upgrade: websocket, Sec-WebSocket-Key and Sec-WebSocket-Version: 13');
+  }
+  const { upstream, accept, rest } = await openUpstream(new URL(handle.agentUrl), handle.agentToken, clientKey);
+  if (socket.destroyed) return void upstream.destroy();
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+  if (rest.length > 0) socket.write(rest);
+  if (head.length > 0) upstream.write(head);
+  splice(socket, upstream, open, () => deps.service.touch(sessionId));
 }
 
 function authenticate(deps: TtyProxyDeps, req: IncomingMessage, sessionId: string, url: URL): ApiKeyRecord {
@@ -62,61 +63,54 @@ function authenticate(deps: TtyProxyDeps, req: IncomingMessage, sessionId: strin
   return key;
 }
 
-type Frame = [data: RawData, isBinary: boolean];
-
 /**
- * The agent sends its hello and screen right after the upgrade, often in the same TCP read as the
- * 101: ws emits those messages before an awaiting caller runs, so they are held from the start.
+ * The agent's side, opened with the client's handshake key so the agent's Sec-WebSocket-Accept answers
+ * the client. No extension is offered, so none is negotiated: frames stay uncompressed end to end.
  */
-function openUpstream(url: string, token: string): Promise<{ upstream: WebSocket; early: Frame[] }> {
+function openUpstream(agent: URL, token: string, clientKey: string): Promise<{ upstream: Socket; accept: string; rest: Buffer }> {
   return new Promise((resolve, reject) => {
-    const upstream = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, maxPayload: 64 * 1024 * 1024, perMessageDeflate: false });
-    const early: Frame[] = [];
-    upstream.on('message', function hold(data: RawData, isBinary: boolean) {
-      early.push([data, isBinary]);
+    const upstream = connectTcp(Number(agent.port), agent.hostname);
+    const fail = (err: ApiError) => {
+      clearTimeout(timer);
+      upstream.destroy();
+      reject(err);
+    };
+    const timer = setTimeout(() => fail(new ApiError(503, 'unavailable', "the sandbox's terminal did not answer in time")), HANDSHAKE_TIMEOUT_MS);
+    let received = Buffer.alloc(0);
+    upstream.setNoDelay(true);
+    upstream.once('connect', () => upstream.write(`GET /v1/tty HTTP/1.1\r\nHost: ${agent.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${clientKey}\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer ${token}\r\n\r\n`));
+    upstream.on('data', function readHead(chunk: Buffer) {
+      received = Buffer.concat([received, chunk]);
+      const end = received.indexOf('\r\n\r\n');
+      if (end === -1) return void (received.length > MAX_HEAD_BYTES && fail(new ApiError(503, 'unavailable', "the sandbox's terminal sent an oversized answer")));
+      upstream.off('data', readHead);
+      upstream.pause();
+      clearTimeout(timer);
+      const head = received.subarray(0, end).toString('latin1');
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
+      const accept = /\r\nsec-websocket-accept: *([^\r]+)/i.exec(head)?.[1];
+      if (status !== 101 || !accept) return fail(new ApiError(status === 409 ? 409 : 503, 'unavailable', `the sandbox's terminal answered ${status || 'something that is not HTTP'}`));
+      resolve({ upstream, accept, rest: received.subarray(end + 4) });
     });
-    upstream.once('open', () => resolve({ upstream, early }));
-    upstream.once('unexpected-response', (_req, res) => {
-      reject(new ApiError(res.statusCode === 409 ? 409 : 503, 'unavailable', `the sandbox's terminal answered ${res.statusCode}`));
-      upstream.terminate();
-    });
-    upstream.once('error', (err) => reject(new ApiError(503, 'unavailable', `the sandbox's terminal is unreachable: ${err.message}`)));
+    upstream.once('error', (err) => fail(new ApiError(503, 'unavailable', `the sandbox's terminal is unreachable: ${err.message}`)));
   });
 }
 
-/** Frames both ways; the receiving side's unsent bytes pause the sending side. */
-function join(client: WebSocket, upstream: WebSocket, onActivity: () => void): void {
-  relay(upstream, client, onActivity);
-  relay(client, upstream, onActivity);
-  client.once('close', () => upstream.close());
-  upstream.once('close', (code, reason) => client.close(sendableCode(code), reason));
-  client.on('error', () => upstream.terminate());
-  upstream.on('error', () => client.terminate());
-}
-
-function relay(from: WebSocket, to: WebSocket, onActivity: () => void): void {
-  let unsent = 0;
-  from.on('message', (data: RawData, isBinary: boolean) => {
-    onActivity();
-    if (to.readyState !== WebSocket.OPEN) return;
-    const size = byteLength(data);
-    unsent += size;
-    if (unsent > HIGH_WATER && !from.isPaused) from.pause();
-    to.send(data, { binary: isBinary }, () => {
-      unsent -= size;
-      if (unsent < LOW_WATER && from.isPaused) from.resume();
+/** Bytes both ways; either side closing closes the other. Every chunk counts as activity (idle reaping). */
+function splice(client: Duplex, upstream: Socket, open: Set<Duplex>, onActivity: () => void): void {
+  for (const socket of [client, upstream]) {
+    open.add(socket);
+    socket.on('data', onActivity);
+    socket.on('error', () => {});
+    socket.once('close', () => {
+      open.delete(socket);
+      client.destroy();
+      upstream.destroy();
     });
-  });
-}
-
-function byteLength(data: RawData): number {
-  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
-  return data instanceof ArrayBuffer ? data.byteLength : data.length;
-}
-
-/** 1005/1006 describe a close without a code; they may not be sent. */
-function sendableCode(code: number): number {
-  return code === 1005 || code === 1006 ? 1011 : code;
+  }
+  (client as Partial<Socket>).setNoDelay?.(true);
+  client.pipe(upstream);
+  upstream.pipe(client);
 }
 
 function refuse(socket: Duplex, err: unknown): void {

@@ -3,6 +3,7 @@
 // trail, delete leaving nothing behind, and 20 concurrent sessions isolated from one another.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxHandle } from '../../gateway/runtime/types.ts';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.ts';
@@ -87,6 +88,21 @@ describe.runIf(isRoot)('sessions on the local runtime', () => {
     expect((await dead.json()).error.message).toMatch(/dead; exec needs a ready session/);
   });
 
+  it('answers a terminal request that is not a WebSocket upgrade with a clear 4xx, and relays a real one', async () => {
+    const session = await gw.json('POST', '/api/v1/managed_agents/agents/sh/session?wait=true', {}, 201);
+    const path = `/api/v1/managed_agents/sessions/${session.id}/tty`;
+    const plain = await gw.call('GET', path);
+    expect(plain.status).toBe(426);
+    const noKey = await upgradeWithout(gw.url, path, gw.key);
+    expect(noKey.status).toBe(400);
+    expect(noKey.body).toContain('Sec-WebSocket-Key');
+    const viewer = await attach(session.id);
+    viewer.type('echo relayed-$((5*5))\r');
+    await viewer.waitForText('relayed-25');
+    await viewer.close();
+    await gw.json('DELETE', `/api/v1/managed_agents/sessions/${session.id}`, undefined, 200);
+  });
+
   it("hides a session from every other non-admin key, on the API and the terminal", async () => {
     const mint = async (name: string) => (await gw.json('POST', '/api/v1/api_keys', { name }, 201)).key as string;
     const [alice, bob] = [await mint('alice'), await mint('bob')];
@@ -152,6 +168,21 @@ async function execInSandbox(handle: SandboxHandle, argv: string[]): Promise<str
 }
 
 /** What this gateway's sandboxes have on the host (other suites run sandboxes at the same time). */
+/** An upgrade request without the WebSocket handshake key, as a broken client would send it. */
+function upgradeWithout(base: string, path: string, key: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${base}${path}`, { headers: { connection: 'Upgrade', upgrade: 'websocket', authorization: `Bearer ${key}` } });
+    req.once('response', (res) => {
+      let body = '';
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.once('upgrade', () => reject(new Error('upgraded without a key')));
+    req.once('error', reject);
+    req.end();
+  });
+}
+
 function hostSnapshot(dataDir: string) {
   const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' }).split('\n').filter(Boolean);
   return {
