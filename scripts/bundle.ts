@@ -56,7 +56,12 @@ export function buildBundle(spec: BundleSpec, outFile: string = spec.bundle): vo
   });
   const inputs = Object.keys(result.metafile.inputs).map((input) => resolve(REPO, input));
   mkdirSync(dirname(outFile), { recursive: true });
-  if (outFile === spec.bundle) writeFileSync(join(dirname(outFile), '.gitignore'), '*\n');
+  if (outFile === spec.bundle) {
+    // Build output stays out of git. npm pack reads a folder's .npmignore in place of its .gitignore:
+    // a published package ships the bundle, and not the list of build inputs (this machine's paths).
+    writeFileSync(join(dirname(outFile), '.gitignore'), '*\n');
+    writeFileSync(join(dirname(outFile), '.npmignore'), '*.inputs.json\n');
+  }
   writeAtomically(inputsFile(outFile), JSON.stringify([THIS_FILE, spec.buildScript, ...inputs]));
   writeAtomically(outFile, result.outputFiles[0]!.contents);
 }
@@ -77,7 +82,8 @@ export function runBuildCommand(spec: BundleSpec, startHint: (outFile: string) =
   const outFile = resolve(values.out ?? spec.bundle);
   const started = performance.now();
   buildBundle(spec, outFile);
-  console.log(`built ${outFile} in ${Math.round(performance.now() - started)} ms; start it with ${startHint(outFile)}`);
+  // stderr: stdout stays clean for whoever ran the build (`npm pack --json` prints its answer there).
+  console.error(`built ${outFile} in ${Math.round(performance.now() - started)} ms; start it with ${startHint(outFile)}`);
 }
 
 function writeAtomically(path: string, contents: string | Uint8Array): void {
