@@ -43,7 +43,9 @@ function routed(argv: string[]): string[] {
 async function printHelp(words: string[]): Promise<number> {
   let command: CommandDef<any> = root;
   const path = ['lap'];
-  for (const word of words.filter((w) => !w.startsWith('-'))) {
+  const positional = words.filter((w) => !w.startsWith('-'));
+  if (positional[0] !== undefined && !(positional[0] in commands)) positional[0] = 'open'; // lap <agent> --help
+  for (const word of positional) {
     const sub = ((command.subCommands ?? {}) as Record<string, CommandDef<any>>)[word];
     if (!sub) break;
     command = sub;

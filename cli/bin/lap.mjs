@@ -4,6 +4,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+// citty colours its help unless NO_COLOR is set (read once, when it loads): plain text into pipes and files.
+if (!process.stdout.isTTY) process.env.NO_COLOR ??= '1';
 const bundle = new URL('../dist/lap.mjs', import.meta.url);
 if (existsSync(new URL('../build.ts', import.meta.url))) {
   const { isStale } = await import('../../scripts/bundle-freshness.mjs');
