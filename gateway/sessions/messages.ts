@@ -5,8 +5,7 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
-import { findHarness } from '../../sandbox-agent/harnesses/index.ts';
-import { isMessageHarness } from '../../sandbox-agent/messages/driver.ts';
+import { readLines } from '../../sandbox-agent/lines.ts';
 import type { TurnEvent } from '../../sandbox-agent/protocol.ts';
 import type { GatewayEnv } from '../api/env.ts';
 import { ApiError } from '../api/errors.ts';
@@ -15,7 +14,6 @@ import type { SandboxHandle } from '../runtime/types.ts';
 import type { SessionRecord } from '../store/types.ts';
 import type { SessionEventLog } from './event-log.ts';
 import type { SessionService } from './service.ts';
-import { readLines } from '../../sandbox-agent/lines.ts';
 
 const BASE = '/api/v1/managed_agents';
 const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -80,10 +78,8 @@ export function messageRoutes(service: SessionService, log: SessionEventLog): Ro
 }
 
 function messageSession(service: SessionService, c: Context<GatewayEnv>, id: string): { session: SessionRecord; handle: SandboxHandle } {
+  // Whether the harness has a message API is the agent's to say (409 not_a_message_harness).
   const session = service.get(c.get('key'), id);
-  if (!isMessageHarness(findHarness(session.harness))) {
-    throw new ApiError(409, 'not_a_message_harness', `session ${session.id} runs ${session.harness}, which has no message API; use its terminal (GET …/sessions/${session.id}/tty)`);
-  }
   const handle = session.status === 'ready' ? service.handleOf(session) : undefined;
   if (!handle) throw new ApiError(409, 'conflict', `session ${session.id} is ${session.status}; messages need a ready session`);
   return { session, handle };

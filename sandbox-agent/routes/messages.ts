@@ -45,6 +45,9 @@ export function messageRoutes(state: AgentState): Hono {
   });
 
   app.post('/message/abort', (c) => {
+    if (state.claim && !isMessageHarness(findHarness(state.claim.harness))) {
+      return errorJson(c, 409, 'not_a_message_harness', `harness ${state.claim.harness} has no message API, so no turn to abort`);
+    }
     const running = conversation?.session === state.claim?.session ? conversation?.value : undefined;
     const turn = running?.runningTurn ?? null;
     return c.json({ aborted: running?.abort() ?? false, turn });

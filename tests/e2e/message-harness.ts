@@ -201,6 +201,9 @@ export function proveMessageHarness(spec: MessageHarnessCase): void {
     const response = await gw.call('POST', `${MANAGED}/sessions/${session.id}/message`, { content: 'hi' });
     expect(response.status).toBe(409);
     expect((await response.json()).error.code).toBe('not_a_message_harness');
+    const abort = await gw.call('POST', `${MANAGED}/sessions/${session.id}/abort`);
+    expect(abort.status).toBe(409);
+    expect((await abort.json()).error).toMatchObject({ code: 'not_a_message_harness', message: expect.stringContaining('no message API') });
   });
 }
 

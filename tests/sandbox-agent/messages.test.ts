@@ -23,6 +23,8 @@ it('refuses a message while warm, and to a harness without a message API', async
   const refused = await send({ text: 'hi' });
   expect(refused).toMatchObject({ status: 409, error: { code: 'not_a_message_harness' } });
   expect(refused.error.message).toMatch(/harness shell has no message API/);
+  const abort = await agent.fetch('/v1/message/abort', { method: 'POST' });
+  expect(abort.status).toBe(409);
 });
 
 it('names the field of a bad message body, and abort without a turn says so', async () => {
