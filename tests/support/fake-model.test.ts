@@ -1,11 +1,13 @@
 // The fake model server speaks the wire shapes real clients expect: checked here over real HTTPS
 // (its test CA, model host names pinned to loopback by a lookup, never DNS) with raw fetch, and with
-// the official SDKs when they were installed to /tmp/fm-sdks (npm install --prefix /tmp/fm-sdks
-// @anthropic-ai/sdk openai); the real harness CLIs in the e2e tests are the final judge.
+// the official SDKs (installed from the registry into node_modules/.cache/lap-test-sdks on first run);
+// the real harness CLIs in the e2e tests are the final judge.
 import type { LookupAddress, LookupOptions } from 'node:dns';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { zstdCompressSync } from 'node:zlib';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_REPLY_TEXT, replyWithToolCallOnce, startFakeModel, type FakeModel, type ModelRequest } from './fake-model.ts';
@@ -336,10 +338,20 @@ describe('closing', () => {
 
 // The official SDKs parse and validate the streams themselves (e.g. the Responses stream helper
 // refuses a text delta without its content part): if they accept them, so should the CLIs built on them.
-const SDK_DIR = '/tmp/fm-sdks/node_modules';
-const haveSdks = existsSync(`${SDK_DIR}/@anthropic-ai/sdk/index.mjs`) && existsSync(`${SDK_DIR}/openai/index.mjs`);
+const SDK_PREFIX = fileURLToPath(new URL('../../node_modules/.cache/lap-test-sdks', import.meta.url));
+const SDK_DIR = `${SDK_PREFIX}/node_modules`;
+/** Pinned: the versions these tests were written against. */
+const SDK_PACKAGES = ['@anthropic-ai/sdk@1.14.0', 'openai@7.59.0'];
 
-describe.skipIf(!haveSdks)('the official SDKs (from /tmp/fm-sdks)', () => {
+/** npm under this Node; a few MB from the registry, once, then kept in node_modules/.cache. */
+function installSdks(): void {
+  if (existsSync(`${SDK_DIR}/@anthropic-ai/sdk/index.mjs`) && existsSync(`${SDK_DIR}/openai/index.mjs`)) return;
+  const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` };
+  execFileSync('npm', ['install', '--prefix', SDK_PREFIX, '--no-save', '--no-audit', '--no-fund', '--loglevel=error', ...SDK_PACKAGES], { env, stdio: 'inherit', timeout: 5 * 60_000 });
+}
+
+describe('the official SDKs', () => {
+  beforeAll(installSdks, 5 * 60_000);
   const sdkFetch = (url: any, init: any) => undiciFetch(url, { ...init, dispatcher: agent }) as unknown as Promise<Response>;
   const load = async (pkg: string) => import(pathToFileURL(`${SDK_DIR}/${pkg}/index.mjs`).href);
 
