@@ -1,18 +1,33 @@
 // HTTP+JSON to a sandbox's two control APIs (DESIGN.md §4): the agent's and the vault's, each with
 // its own per-sandbox bearer token. Errors carry what the other side said, never a token.
-import type { ClaimRequest, ExecRequest } from '../../sandbox-agent/protocol.ts';
+import type { ClaimRequest, ExecRequest, MessageRequest } from '../../sandbox-agent/protocol.ts';
 import type { CredentialView, EgressPolicy, SwapPlace } from '../../vault/types.ts';
+import { ApiError, type ApiErrorStatus } from '../api/errors.ts';
 import type { SandboxHandle } from '../runtime/types.ts';
 
 const CONTROL_TIMEOUT_MS = 30_000;
 
 export class ControlError extends Error {
   readonly status: number;
-  constructor(status: number, message: string) {
+  /** What the other side said: its error code and message (without the "agent /path answered" prefix). */
+  readonly remote: { code?: string; message: string };
+  constructor(status: number, message: string, remote: { code?: string; message: string } = { message }) {
     super(message);
     this.name = 'ControlError';
     this.status = status;
+    this.remote = remote;
   }
+}
+
+/** Refusals of the agent a user can act on keep their status and code; anything else is a 503. */
+const PASSED_ON: ReadonlySet<number> = new Set([400, 403, 409, 413]);
+const DEFAULT_CODES: Record<number, string> = { 400: 'invalid_request', 403: 'forbidden', 409: 'conflict', 413: 'too_large' };
+
+/** A failed call to a sandbox's agent as the API answers it; other errors pass through unchanged. */
+export function agentApiError(err: unknown): unknown {
+  if (!(err instanceof ControlError)) return err;
+  if (PASSED_ON.has(err.status)) return new ApiError(err.status as ApiErrorStatus, err.remote.code ?? DEFAULT_CODES[err.status]!, err.remote.message);
+  return new ApiError(503, 'unavailable', `${err.message}; the reconciler marks the session failed if this lasts`);
 }
 
 export interface VaultCredentialInput {
@@ -32,16 +47,16 @@ async function call(base: string, token: string, what: string, path: string, ini
     throw new ControlError(0, `${what} ${path} did not answer: ${(err as Error).message}`);
   }
   if (response.ok) return response;
-  const body = await response.text().catch(() => '');
-  throw new ControlError(response.status, `${what} ${path} answered ${response.status}: ${readMessage(body)}`);
+  const remote = readError(await response.text().catch(() => ''));
+  throw new ControlError(response.status, `${what} ${path} answered ${response.status}: ${remote.message}`, remote);
 }
 
-function readMessage(body: string): string {
+function readError(body: string): { code?: string; message: string } {
   try {
-    const parsed = JSON.parse(body) as { error?: { message?: string } };
-    return parsed.error?.message ?? body.slice(0, 300);
+    const { error } = JSON.parse(body) as { error?: { code?: string; message?: string } };
+    return { code: error?.code, message: error?.message ?? body.slice(0, 300) };
   } catch {
-    return body.slice(0, 300);
+    return { message: body.slice(0, 300) };
   }
 }
 
@@ -79,5 +94,13 @@ export const agentControl = {
   /** The NDJSON stream of ExecFrames; `signal` is the caller's connection (an exec has its own timeout). */
   exec(handle: SandboxHandle, request: ExecRequest, signal: AbortSignal): Promise<Response> {
     return call(handle.agentUrl, handle.agentToken, 'agent', '/v1/exec', { method: 'POST', body: JSON.stringify(request), signal });
+  },
+  /** One turn's NDJSON TurnEvents; `signal` is the caller's connection (a turn has no deadline). */
+  message(handle: SandboxHandle, request: MessageRequest, signal: AbortSignal): Promise<Response> {
+    return call(handle.agentUrl, handle.agentToken, 'agent', '/v1/message', { method: 'POST', body: JSON.stringify(request), signal });
+  },
+  async abortTurn(handle: SandboxHandle): Promise<{ aborted: boolean; turn: string | null }> {
+    const response = await call(handle.agentUrl, handle.agentToken, 'agent', '/v1/message/abort', { method: 'POST' });
+    return (await response.json()) as { aborted: boolean; turn: string | null };
   },
 };

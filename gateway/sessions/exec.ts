@@ -2,15 +2,13 @@
 // frames stream through unchanged, so output arrives as it is written and the exit frame comes last.
 import { z } from 'zod';
 import type { ExecRequest } from '../../sandbox-agent/protocol.ts';
-import { ApiError, type ApiErrorStatus } from '../api/errors.ts';
 import { defineRoute, type RouteSpec } from '../api/route.ts';
-import { agentControl, ControlError } from './control-client.ts';
+import { agentApiError, agentControl } from './control-client.ts';
 import type { SessionService } from './service.ts';
 
 const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 /** The agent takes stdin up to 64 MiB; the gateway's body limit is set to match (base64 is 4/3). */
 const BODY_LIMIT = 90 * 1024 * 1024;
-const AGENT_CODES: Partial<Record<number, [ApiErrorStatus, string]>> = { 400: [400, 'invalid_request'], 403: [403, 'forbidden'], 413: [413, 'too_large'] };
 
 const execBody = z.strictObject({
   argv: z.array(z.string().max(128 * 1024)).min(1).max(4096).describe('The command and its arguments; no shell (use ["sh","-c","…"])'),
@@ -40,9 +38,7 @@ export function execRoute(service: SessionService): RouteSpec {
       503: { description: "The sandbox's agent did not answer" },
     },
     handler: async (c, { params, body }) => {
-      const session = service.get(c.get('key'), params.id);
-      const handle = session.status === 'ready' ? service.handleOf(session) : undefined;
-      if (!handle) throw new ApiError(409, 'conflict', `session ${session.id} is ${session.status}; exec needs a ready session`);
+      const { session, handle } = service.readySandbox(c.get('key'), params.id, 'exec');
       service.touch(session.id);
       const request: ExecRequest = { argv: body.argv, env: body.env, cwd: body.cwd, timeoutMs: body.timeout_ms, stdin: body.stdin };
       return streamFromAgent(() => agentControl.exec(handle, request, c.req.raw.signal));
@@ -51,13 +47,8 @@ export function execRoute(service: SessionService): RouteSpec {
 }
 
 async function streamFromAgent(start: () => Promise<Response>): Promise<Response> {
-  try {
-    const response = await start();
-    return new Response(response.body, { status: 200, headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' } });
-  } catch (err) {
-    if (!(err instanceof ControlError)) throw err;
-    const known = AGENT_CODES[err.status];
-    if (known) throw new ApiError(known[0], known[1], err.message.replace(/^agent \/v1\/exec answered \d+: /, ''));
-    throw new ApiError(503, 'unavailable', `${err.message}; the reconciler marks the session failed if this lasts`);
-  }
+  const response = await start().catch((err: unknown) => {
+    throw agentApiError(err);
+  });
+  return new Response(response.body, { status: 200, headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' } });
 }

@@ -8,11 +8,9 @@ import { z } from 'zod';
 import { readLines } from '../../sandbox-agent/lines.ts';
 import type { TurnEvent } from '../../sandbox-agent/protocol.ts';
 import type { GatewayEnv } from '../api/env.ts';
-import { ApiError } from '../api/errors.ts';
 import { defineRoute, type RouteSpec } from '../api/route.ts';
-import type { SandboxHandle } from '../runtime/types.ts';
-import type { SessionRecord } from '../store/types.ts';
 import type { SessionEventLog } from './event-log.ts';
+import { agentApiError, agentControl } from './control-client.ts';
 import type { SessionService } from './service.ts';
 
 const BASE = '/api/v1/managed_agents';
@@ -47,11 +45,15 @@ export function messageRoutes(service: SessionService, log: SessionEventLog): Ro
         409: { description: 'Not ready, not a message harness, or a turn is already running' }, 503: { description: "The sandbox's agent did not answer" },
       },
       handler: async (c, { params, body }) => {
-        const { session, handle } = messageSession(service, c, params.id);
+        // Whether the harness has a message API is the agent's to say (409 not_a_message_harness).
+        const { session, handle } = service.readySandbox(c.get('key'), params.id, 'a message');
         service.touch(session.id);
         const stored = watchStoredTurnEnds(log, session.id);
         try {
-          const events = turnEvents(await callAgent(handle, '/v1/message', { text: body.content }, c.req.raw.signal), stored, c.req.raw.signal);
+          const response = await agentControl.message(handle, { text: body.content }, c.req.raw.signal).catch((err: unknown) => {
+            throw agentApiError(err);
+          });
+          const events = turnEvents(response, stored, c.req.raw.signal);
           return c.req.header('accept')?.includes('text/event-stream') ? streamTurn(c, events, stored) : c.json(await collectTurn(events, stored));
         } catch (err) {
           stored.stop();
@@ -68,41 +70,14 @@ export function messageRoutes(service: SessionService, log: SessionEventLog): Ro
         404: { description: 'No such session (or not yours)' }, 409: { description: 'Not ready, or not a message harness' }, 503: { description: "The sandbox's agent did not answer" },
       },
       handler: async (c, { params }) => {
-        const { session, handle } = messageSession(service, c, params.id);
+        const { session, handle } = service.readySandbox(c.get('key'), params.id, 'abort');
         service.touch(session.id);
-        const response = await callAgent(handle, '/v1/message/abort', undefined, AbortSignal.timeout(30_000));
-        return c.json((await response.json()) as { aborted: boolean; turn: string | null });
+        return c.json(await agentControl.abortTurn(handle).catch((err: unknown) => {
+          throw agentApiError(err);
+        }));
       },
     }),
   ];
-}
-
-function messageSession(service: SessionService, c: Context<GatewayEnv>, id: string): { session: SessionRecord; handle: SandboxHandle } {
-  // Whether the harness has a message API is the agent's to say (409 not_a_message_harness).
-  const session = service.get(c.get('key'), id);
-  const handle = session.status === 'ready' ? service.handleOf(session) : undefined;
-  if (!handle) throw new ApiError(409, 'conflict', `session ${session.id} is ${session.status}; messages need a ready session`);
-  return { session, handle };
-}
-
-/** The agent's answer; its 4xx become the same 4xx here, a silent agent a 503. */
-async function callAgent(handle: SandboxHandle, path: string, body: unknown, signal: AbortSignal): Promise<Response> {
-  let response: Response;
-  try {
-    response = await fetch(`${handle.agentUrl}${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${handle.agentToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal,
-    });
-  } catch (err) {
-    throw new ApiError(503, 'unavailable', `the sandbox's agent did not answer ${path}: ${(err as Error).message}; the reconciler marks the session failed if this lasts`);
-  }
-  if (response.ok) return response;
-  const error = ((await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } }).error;
-  const message = error?.message ?? `the agent answered ${response.status}`;
-  if (response.status === 400 || response.status === 409 || response.status === 413) throw new ApiError(response.status, error?.code ?? 'invalid_request', message);
-  throw new ApiError(503, 'unavailable', `the sandbox's agent answered ${path} with ${response.status}: ${message}`);
 }
 
 /**

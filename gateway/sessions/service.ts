@@ -101,6 +101,14 @@ export class SessionService {
     return this.#d.store.sessions.get(id)!;
   }
 
+  /** The session and its sandbox, for a call that needs the harness running (exec, messages); 409 otherwise. */
+  readySandbox(key: ApiKeyRecord, id: string, purpose: string): { session: SessionRecord; handle: SandboxHandle } {
+    const session = this.get(key, id);
+    const handle = session.status === 'ready' ? this.handleOf(session) : undefined;
+    if (!handle) throw new ApiError(409, 'conflict', `session ${session.id} is ${session.status}; ${purpose} needs a ready session`);
+    return { session, handle };
+  }
+
   /** The sandbox of a session that still has one. */
   handleOf(session: SessionRecord): SandboxHandle | undefined {
     return session.sandboxId ? this.#d.sandboxes.handle(session.sandboxId) : undefined;
