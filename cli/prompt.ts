@@ -37,11 +37,16 @@ export function ask(question: string, opts: { hidden?: boolean } = {}): Promise<
   });
 }
 
-/** Everything on stdin (a pipe or a file), as text. */
-export async function readStdin(): Promise<string> {
+/** Everything on stdin (a pipe or a file); more than `maxBytes` is a usage error. */
+export async function readStdin(maxBytes = 64 * 1024 * 1024): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) throw new CliError(`stdin is larger than ${maxBytes} bytes`, { exitCode: EXIT.usage });
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
 }
 
 /** A numbered list on stderr; the answer is the chosen item. Asks again on a bad number. */

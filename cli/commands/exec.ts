@@ -4,9 +4,9 @@ import { readLines } from '../../sandbox-agent/lines.ts';
 import { MANAGED } from '../client.ts';
 import { clientFor, serverArgs } from '../context.ts';
 import { CliError, usageError } from '../errors.ts';
+import { readStdin } from '../prompt.ts';
 import { resolveSession } from '../sessions.ts';
 
-const MAX_STDIN_BYTES = 64 * 1024 * 1024;
 
 interface ExecFrame {
   type: 'stdout' | 'stderr' | 'exit';
@@ -33,7 +33,8 @@ export default defineCommand({
     if (timeout !== undefined && !(timeout > 0 && timeout <= 86_400)) throw usageError(`--timeout ${args.timeout}: expected seconds from 1 to 86400`);
     const client = clientFor(args);
     const session = await resolveSession(client, args.session);
-    const stdin = !args['no-stdin'] && !process.stdin.isTTY ? await readStdinBase64() : undefined;
+    const input = !args['no-stdin'] && !process.stdin.isTTY ? await readStdin() : undefined;
+    const stdin = input?.length ? input.toString('base64') : undefined;
     const body = { argv, ...(args.cwd ? { cwd: args.cwd } : {}), ...(timeout ? { timeout_ms: Math.round(timeout * 1000) } : {}), ...(stdin ? { stdin } : {}) };
     const response = await client.fetch(`${MANAGED}/sessions/${session.id}/exec`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
     process.exitCode = await relayFrames(response.body!);
@@ -58,15 +59,4 @@ function exitStatus(frame: ExecFrame): number {
 
 function write(stream: NodeJS.WriteStream, bytes: Buffer): Promise<void> {
   return new Promise((resolve) => (stream.write(bytes) ? resolve() : stream.once('drain', resolve)));
-}
-
-async function readStdinBase64(): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of process.stdin) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_STDIN_BYTES) throw usageError(`stdin is larger than ${MAX_STDIN_BYTES} bytes`, 'copy big files with the files API instead');
-    chunks.push(chunk as Buffer);
-  }
-  return size > 0 ? Buffer.concat(chunks).toString('base64') : undefined;
 }

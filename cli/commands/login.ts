@@ -15,7 +15,7 @@ export default defineCommand({
   async run({ args }) {
     const current = readConfig().profiles[args.profile];
     const url = normalizeUrl(args.url ?? ((await ask(`Server URL [${current?.url ?? DEFAULT_URL}]: `)).trim() || current?.url || DEFAULT_URL));
-    const apiKey = (process.stdin.isTTY ? await ask('API key (hidden): ', { hidden: true }) : await readStdin()).trim();
+    const apiKey = (process.stdin.isTTY ? await ask('API key (hidden): ', { hidden: true }) : (await readStdin()).toString('utf8')).trim();
     if (!apiKey) throw new CliError('no API key given', { hint: 'the key is printed by `npm start` (the master key file) or made with POST /api/v1/api_keys', exitCode: EXIT.usage });
     const client = new Client({ url, api_key: apiKey, source: args.profile });
     await client.json('GET', '/api/v1/managed_agents/sessions?limit=1');

@@ -11,7 +11,7 @@ const set = defineCommand({
   meta: { name: 'set', description: 'Set a secret. The value is read from a hidden prompt, or from stdin when piped; never from the command line' },
   args: { ...jsonArgs, ...nameArg },
   async run({ args }) {
-    const raw = process.stdin.isTTY ? await ask(`value of ${args.name} (hidden): `, { hidden: true }) : await readStdin();
+    const raw = process.stdin.isTTY ? await ask(`value of ${args.name} (hidden): `, { hidden: true }) : (await readStdin()).toString('utf8');
     const value = raw.replace(/\r?\n$/, '');
     if (!value) throw new CliError('the value is empty', { hint: `type it at the prompt, or: printf %s "$VALUE" | lap secrets set ${args.name}`, exitCode: EXIT.usage });
     const secret = await clientFor(args).json('PUT', secretPath(args.name), { value });
