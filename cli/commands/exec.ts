@@ -7,7 +7,6 @@ import { CliError, usageError } from '../errors.ts';
 import { readStdin } from '../prompt.ts';
 import { resolveSession } from '../sessions.ts';
 
-
 interface ExecFrame {
   type: 'stdout' | 'stderr' | 'exit';
   data?: string;
