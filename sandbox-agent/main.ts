@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 // The sandbox agent: one per sandbox. `node sandbox-agent/main.ts --listen ADDR:PORT --token-file F --workspace DIR`.
 import { readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
+import { createLog } from '../vault/log.ts';
+import { createAgentApp } from './app.ts';
 import { EventLog } from './events.ts';
-import { log } from './log.ts';
 import { createAgentServer } from './server.ts';
 import { type AgentState, DEFAULT_LIMITS } from './state.ts';
+import { WARM_UP_DELAY_MS, warmUp } from './warm-up.ts';
 
-/** After the first health probes have been answered: start-up itself is not slowed. */
-const WARM_PRELOAD_DELAY_MS = 200;
+/** JSON lines on stdout; launchers read the port from "agent ready". */
+const log = createLog('sandbox-agent');
 
 const { values } = parseArgs({ options: { listen: { type: 'string', default: '0.0.0.0:7070' }, 'token-file': { type: 'string' }, workspace: { type: 'string' } } });
 
@@ -29,13 +32,12 @@ const tokenFile = values['token-file'] ?? fail('missing --token-file <file>');
 const workspace = values.workspace ?? fail('missing --workspace <dir>');
 const [host, port] = /^(.*):(\d+)$/.exec(values.listen ?? '')?.slice(1) ?? fail(`--listen must be ADDRESS:PORT, got ${values.listen}`);
 const state: AgentState = { workspace, events: new EventLog(), limits: DEFAULT_LIMITS, claim: null, terminal: null };
-const server = createAgentServer(state, takeToken(tokenFile));
+const token = takeToken(tokenFile);
+const app = createAgentApp(state, token);
+const server = createAgentServer(app, state, token);
 server.listen(Number(port), host, () => {
-  const address = server.address();
-  log.info({ port: typeof address === 'object' && address ? address.port : Number(port), workspace }, 'agent ready');
-  // node-pty and the headless emulator are loaded while the agent waits warm, not during the claim:
-  // that takes ~25 ms off every warm claim, and a claimed agent holds them anyway (idle RSS unchanged).
-  setTimeout(() => void import('./tty/terminal.ts'), WARM_PRELOAD_DELAY_MS);
+  log.info({ port: (server.address() as AddressInfo).port, workspace }, 'agent ready');
+  setTimeout(() => void warmUp(server, token), WARM_UP_DELAY_MS);
 });
 server.on('error', (err) => fail(`cannot listen on ${values.listen}: ${err.message}`));
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -1,16 +1,16 @@
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createAdaptorServer } from '@hono/node-server';
-import { createAgentApp } from './app.ts';
+import type { Hono } from 'hono';
 import { upgradeAuthorized } from './auth.ts';
 import type { AgentState } from './state.ts';
 
 /** The WebSocket side (ws) loads at the first TTY connection: an agent nobody watches never carries it. */
 const loadTtyUpgrade = () => import('./tty/websocket.ts');
 
-/** HTTP API plus the TTY WebSocket upgrade (auth checked on the raw request, 401 before upgrading). */
-export function createAgentServer(state: AgentState, token: string): Server {
-  const server = createAdaptorServer({ fetch: createAgentApp(state, token).fetch }) as Server;
+/** The HTTP API (`createAgentApp`) plus the TTY WebSocket upgrade (auth checked on the raw request, 401 before upgrading). */
+export function createAgentServer(app: Hono, state: AgentState, token: string): Server {
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     if (!upgradeAuthorized(req, token)) return refuse(socket, 401, 'missing or wrong bearer token');

@@ -1,13 +1,9 @@
 // The per-sandbox certificate authority (DESIGN.md §3, invariant 3). The CA private key is a
 // non-extractable CryptoKey that lives only in this module's closures: it is never exported,
 // written anywhere or logged. Only `certificatePem` is meant to leave the vault.
-// reflect-metadata must load before @peculiar/x509: its dependency tsyringe checks for it at load time.
-import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import * as x509 from '@peculiar/x509';
-
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+import { commonNameOnly, Extension, KeyUsage, keyIdentifier, pem, signCertificate } from './certificate.ts';
 
 export interface CertificateAuthority {
   /** PEM of the CA certificate: the only part that ever goes into the sandbox. */
@@ -38,15 +34,22 @@ const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const HOST_LABEL = /^[a-z0-9_-]{1,63}$/;
 
 interface IssuingAuthority {
-  certificate: x509.X509Certificate;
   certificatePem: string;
+  name: Uint8Array;
   signingKey: CryptoKey;
-  keyId: string;
+  keyId: Uint8Array;
 }
 
+/** The one key pair every leaf shares (its public half as the certificate wants it). */
 interface LeafKey {
-  publicKey: CryptoKey;
+  subjectPublicKeyInfo: Uint8Array;
+  keyId: Uint8Array;
   privateKeyPem: string;
+}
+
+interface Leaf {
+  certificatePem: string;
+  notAfter: Date;
 }
 
 interface CachedLeaf {
@@ -121,88 +124,78 @@ function evictLeastRecentlyUsed(cache: Map<string, CachedLeaf>, limit: number): 
 }
 
 async function mintCertificateAuthority(commonName: string): Promise<IssuingAuthority> {
-  const keys = (await webcrypto.subtle.generateKey(EC_KEY_ALGORITHM, false, [
-    'sign',
-    'verify',
-  ])) as CryptoKeyPair;
-  const ski = await x509.SubjectKeyIdentifierExtension.create(keys.publicKey);
+  const keys = (await webcrypto.subtle.generateKey(EC_KEY_ALGORITHM, false, ['sign', 'verify'])) as CryptoKeyPair;
+  const { subjectPublicKeyInfo, keyId } = await describePublicKey(keys.publicKey);
+  const name = commonNameOnly(commonName);
   const now = Date.now();
-  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomSerialNumber(),
-    name: [{ CN: [commonName] }],
-    notBefore: new Date(now - BACKDATE_MS),
-    notAfter: new Date(now + CA_VALIDITY_MS),
-    signingAlgorithm: SIGNING_ALGORITHM,
-    keys,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      ski,
-    ],
-  });
-  return {
-    certificate,
-    certificatePem: certificate.toString('pem'),
-    signingKey: keys.privateKey,
-    keyId: ski.keyId,
-  };
+  const certificate = await signCertificate(
+    {
+      serialNumber: randomSerialNumber(),
+      issuer: name,
+      subject: name,
+      notBefore: new Date(now - BACKDATE_MS),
+      notAfter: new Date(now + CA_VALIDITY_MS),
+      subjectPublicKeyInfo,
+      extensions: [
+        Extension.certificateAuthority(0),
+        Extension.keyUsage(KeyUsage.keyCertSign, KeyUsage.cRLSign),
+        Extension.subjectKeyIdentifier(keyId),
+      ],
+    },
+    keys.privateKey,
+  );
+  return { certificatePem: pem('CERTIFICATE', certificate), name, signingKey: keys.privateKey, keyId };
 }
 
 async function generateLeafKey(): Promise<LeafKey> {
   // Extractable on purpose: node:tls needs the leaf key as PKCS#8. It is not the CA key.
-  const keys = (await webcrypto.subtle.generateKey(EC_KEY_ALGORITHM, true, [
-    'sign',
-    'verify',
-  ])) as CryptoKeyPair;
-  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
-  return {
-    publicKey: keys.publicKey,
-    privateKeyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY'),
-  };
+  const keys = (await webcrypto.subtle.generateKey(EC_KEY_ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const pkcs8 = new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+  return { ...(await describePublicKey(keys.publicKey)), privateKeyPem: pem('PRIVATE KEY', pkcs8) };
 }
 
-async function mintLeafCertificate(
-  authority: IssuingAuthority,
-  leafKey: LeafKey,
-  host: string,
-): Promise<x509.X509Certificate> {
+async function describePublicKey(publicKey: CryptoKey): Promise<{ subjectPublicKeyInfo: Uint8Array; keyId: Uint8Array }> {
+  const [spki, raw] = await Promise.all([
+    webcrypto.subtle.exportKey('spki', publicKey),
+    webcrypto.subtle.exportKey('raw', publicKey),
+  ]);
+  return { subjectPublicKeyInfo: new Uint8Array(spki), keyId: keyIdentifier(new Uint8Array(raw)) };
+}
+
+async function mintLeafCertificate(authority: IssuingAuthority, leafKey: LeafKey, host: string): Promise<Leaf> {
   const now = Date.now();
-  return x509.X509CertificateGenerator.create({
-    serialNumber: randomSerialNumber(),
-    subject: [{ CN: [host] }],
-    issuer: authority.certificate.subjectName,
-    notBefore: new Date(now - BACKDATE_MS),
-    notAfter: new Date(now + LEAF_VALIDITY_MS),
-    signingAlgorithm: SIGNING_ALGORITHM,
-    publicKey: leafKey.publicKey,
-    signingKey: authority.signingKey,
-    extensions: [
-      new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: host }]),
-      new x509.BasicConstraintsExtension(false, undefined, false),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      await x509.SubjectKeyIdentifierExtension.create(leafKey.publicKey),
-      new x509.AuthorityKeyIdentifierExtension(authority.keyId),
-    ],
-  });
+  const notAfter = new Date(now + LEAF_VALIDITY_MS);
+  const certificate = await signCertificate(
+    {
+      serialNumber: randomSerialNumber(),
+      issuer: authority.name,
+      subject: commonNameOnly(host),
+      notBefore: new Date(now - BACKDATE_MS),
+      notAfter,
+      subjectPublicKeyInfo: leafKey.subjectPublicKeyInfo,
+      extensions: [
+        Extension.dnsSubjectAltName(host),
+        Extension.endEntity(),
+        Extension.keyUsage(KeyUsage.digitalSignature),
+        Extension.serverAuthOnly(),
+        Extension.subjectKeyIdentifier(leafKey.keyId),
+        Extension.authorityKeyIdentifier(authority.keyId),
+      ],
+    },
+    authority.signingKey,
+  );
+  return { certificatePem: pem('CERTIFICATE', certificate), notAfter };
 }
 
-function createLeafSecureContext(
-  leaf: x509.X509Certificate,
-  authority: IssuingAuthority,
-  leafKey: LeafKey,
-): SecureContext {
-  return createSecureContext({
-    key: leafKey.privateKeyPem,
-    cert: leaf.toString('pem') + '\n' + authority.certificatePem,
-  });
+function createLeafSecureContext(leaf: Leaf, authority: IssuingAuthority, leafKey: LeafKey): SecureContext {
+  return createSecureContext({ key: leafKey.privateKeyPem, cert: leaf.certificatePem + authority.certificatePem });
 }
 
 /** 127 random bits with the top bit clear and the next one set: positive, and never short. */
-function randomSerialNumber(): string {
+function randomSerialNumber(): Uint8Array {
   const bytes = webcrypto.getRandomValues(new Uint8Array(16));
   bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x40;
-  return Buffer.from(bytes).toString('hex');
+  return bytes;
 }
 
 function checkHost(host: unknown): asserts host is string {

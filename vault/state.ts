@@ -13,8 +13,8 @@ export interface VaultState {
   readonly ca: CertificateAuthority;
   readonly audit: AuditLog;
   readonly resolve: (host: string, defaultPort: number, policy: EgressPolicy) => Promise<DialTarget>;
-  /** Upstream TLS trust: the system's roots plus the configured extra CAs. */
-  readonly upstreamTls: SecureContext;
+  /** Upstream TLS trust: the system's roots plus the configured extra CAs, built at first use. */
+  readonly upstreamTls: () => SecureContext;
   credentials: readonly Credential[];
   policy: EgressPolicy;
 }

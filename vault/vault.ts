@@ -5,11 +5,12 @@ import type { Server as HttpServer } from 'node:http';
 import { AuditLog } from './audit.ts';
 import { createCertificateAuthority } from './ca.ts';
 import type { VaultConfig } from './config.ts';
-import { createControlApp } from './control/app.ts';
+import { controlWarmUpRequests, createControlApp } from './control/app.ts';
 import { type DnsServer, startDnsServer } from './dns.ts';
 import { listenPlain, listenTls } from './intercept/listeners.ts';
 import { createHttpServers } from './intercept/servers.ts';
-import { createUpstreamAgent } from './intercept/upstream.ts';
+import { warmUpServer } from './http-warm-up.ts';
+import { createUpstream } from './intercept/upstream.ts';
 import type { Logger } from './log.ts';
 import { DEFAULT_POLICY } from './policy.ts';
 import { createResolver } from './resolve.ts';
@@ -23,17 +24,18 @@ export interface RunningVault {
 
 /** Starts every listener of one sandbox's vault. The CA key is created here and never leaves memory. */
 export async function startVault(config: VaultConfig, token: string, log: Logger): Promise<RunningVault> {
+  const extraCas = config.upstream.extraCaFiles.map(readCaFile);
   const state: VaultState = {
     session: config.session,
     ca: await createCertificateAuthority({ commonName: `LAP vault CA for ${config.session}` }),
     audit: new AuditLog(),
     resolve: createResolver({ hosts: config.upstream.hosts }),
-    upstreamTls: createSecureContext({ ca: [...rootCertificates, ...config.upstream.extraCaFiles.map(readCaFile)] }),
+    upstreamTls: once(() => createSecureContext({ ca: [...rootCertificates, ...extraCas] })),
     credentials: [],
     policy: DEFAULT_POLICY,
   };
-  const agent = createUpstreamAgent(state, config.limits, config.upstream.http2);
-  const servers = createHttpServers(state, agent, config.limits, log);
+  const upstream = createUpstream(state, config.limits, config.upstream.http2);
+  const servers = createHttpServers(state, upstream, config.limits, log);
   const listenOpts = { address: config.listen.address, sandboxAddress: config.sandboxAddress, limits: config.limits, log };
   const tls = await listenTls({ ...listenOpts, port: config.listen.tlsPort }, state.ca, servers, state.audit, state.session);
   const http = await listenPlain({ ...listenOpts, port: config.listen.httpPort }, servers);
@@ -43,16 +45,23 @@ export async function startVault(config: VaultConfig, token: string, log: Logger
     syntheticAddress: config.syntheticAddress,
     policy: () => state.policy,
   });
-  const control = await listenControl(createAdaptorServer({ fetch: createControlApp(state, token).fetch }) as HttpServer, config.control);
+  const controlServer = createAdaptorServer({ fetch: createControlApp(state, token).fetch }) as HttpServer;
+  await warmUpServer(controlServer, controlWarmUpRequests(token));
+  const control = await listenControl(controlServer, config.control);
   state.audit.subscribe((e) => log.info({ audit: e }, e.decision === 'allow' ? 'request relayed' : 'request refused'));
 
   return {
     state,
     ports: { tls: tls.port, http: http.port, dns: dns.udpPort, control: typeof config.control === 'object' && 'socket' in config.control ? config.control.socket : portOf(control) },
     async close() {
-      await Promise.all([tls.close(), http.close(), closeServer(control), dns.close(), agent.destroy()]);
+      await Promise.all([tls.close(), http.close(), closeServer(control), dns.close(), upstream.close()]);
     },
   };
+}
+
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
 }
 
 function readCaFile(path: string): string {

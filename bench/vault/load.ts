@@ -102,6 +102,8 @@ function connectRequestClose(target: Target, context: SecureContext, name: strin
 async function handshakes(job: Extract<Job, { kind: 'handshakes' }>): Promise<Rate> {
   const context = createSecureContext({ ca: job.target.caPem });
   const nameAt = (i: number) => job.names[i % job.names.length] ?? '';
+  // One name (warm cache): as many connections as the time allows. Several (cold cache): each name
+  // once, so the run stops early when the names run out, and its rate stays a cold-cache rate.
   const maxSteps = job.names.length === 1 ? Number.MAX_SAFE_INTEGER : job.names.length;
   return runLoops(job.concurrency, job.durationMs, maxSteps, (i) => connectRequestClose(job.target, context, nameAt(i)));
 }

@@ -1,10 +1,10 @@
-// The real vault (the bundle of vault/main.ts that ships, with its V8 flags: vault/build.ts) as a child process on loopback, configured over its control API the
-// way the gateway does it.
+// The real vault (the bundle of vault/main.ts that ships, with its V8 flags and environment: vault/build.ts)
+// as a child process on loopback, configured over its control API the way the gateway does it.
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureVaultBundle, VAULT_NODE_FLAGS } from '../../vault/build.ts';
+import { ensureVaultBundle, VAULT_ENV, VAULT_NODE_FLAGS } from '../../vault/build.ts';
 import type { ChildGroup } from './children.ts';
 
 export interface VaultPorts {
@@ -51,6 +51,7 @@ export async function startVaultProcess(group: ChildGroup, launch: VaultLaunch):
   writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 });
   const child = group.spawn(process.execPath, [...VAULT_NODE_FLAGS, ...launch.nodeFlags, ensureVaultBundle(), '--config', configFile], {
     cwd: launch.dir,
+    env: { ...process.env, ...VAULT_ENV },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const ports = await waitForReady(child);

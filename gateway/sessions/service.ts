@@ -165,8 +165,11 @@ export class SessionService {
       this.#phase(id, 'credentials', 'started');
       const [stubs] = await Promise.all([vaultControl.putCredentials(handle, credentials), vaultControl.putPolicy(handle, egressPolicy(agent))]);
       this.#phase(id, 'credentials', 'done', { names: stubs.map((s) => s.name) });
+      // The claim goes out first: the pump's two event streams then do not queue ahead of it at the
+      // agent. They miss nothing, as they read from the stored cursor.
+      const claimed = agentControl.claim(handle, claimRequest(session, agent, handle, stubs, size));
       pump.start(id, handle);
-      await agentControl.claim(handle, claimRequest(session, agent, handle, stubs, size));
+      await claimed;
       if (!this.#wanted(id)) return void (await this.#release(id));
       this.#setStatus(id, 'ready');
       metrics.createSeconds.observe({ start: warmRecord ? 'warm' : 'cold' }, (performance.now() - began) / 1000);
@@ -175,6 +178,8 @@ export class SessionService {
       log.warn({ session: id, reason }, 'session failed to start');
       if (this.#wanted(id)) this.#setStatus(id, 'failed', reason);
       await this.#release(id);
+    } finally {
+      pool.refill();
     }
   }
 

@@ -1,5 +1,6 @@
 // Pre-started sandboxes per harness (DESIGN.md §2): they hold no secrets and no agent config, so any
-// session of that harness can claim one. Taking one schedules a refill in the background.
+// session of that harness can claim one. Taking one schedules a refill in the background, after the
+// claim: starting a sandbox (namespaces, rules, two Node processes) takes the CPU a claim needs.
 import type { Logger } from 'pino';
 import type { SandboxRecord, Store } from '../store/types.ts';
 import type { Sandboxes } from './sandboxes.ts';
@@ -12,6 +13,8 @@ export interface PoolStats {
 }
 
 const REFILL_RETRY_MS = 5_000;
+/** A claim normally calls refill() itself when it is done; this bounds the wait for a slow one (a big git clone). */
+const CLAIM_HEADSTART_MS = 2_000;
 
 export class WarmPool {
   readonly #store: Store;
@@ -29,10 +32,13 @@ export class WarmPool {
     this.#log = log;
   }
 
-  /** Claims a warm sandbox of the harness for the session, or undefined when none is ready. */
+  /**
+   * Claims a warm sandbox of the harness for the session, or undefined when none is ready. The
+   * caller calls refill() when its claim is done; the pool refills by itself after CLAIM_HEADSTART_MS.
+   */
   take(harness: string, sessionId: string): SandboxRecord | undefined {
     const record = this.#store.sandboxes.claimWarm(harness, sessionId);
-    this.refill();
+    setTimeout(() => this.refill(), CLAIM_HEADSTART_MS).unref();
     return record;
   }
 

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { credentialHelperScript } from '../../sandbox-agent/claim/git.ts';
 import type { AgentEvent, ClaimRequest } from '../../sandbox-agent/protocol.ts';
 import { DEFAULT_LIMITS } from '../../sandbox-agent/state.ts';
-import { type RunningAgent, startAgent } from '../support/agent.ts';
+import { harnessEnviron, type RunningAgent, startAgent } from '../support/agent.ts';
 import { GIT_HOST, type GitHttpServer, startGitHttpServer } from './git-http-server.ts';
 
 const execFileAsync = promisify(execFile);
@@ -36,11 +36,6 @@ async function phases(): Promise<string[]> {
 }
 
 /** The variables a process was started with, from /proc (what it really got, not what we meant to give). */
-function environOf(pid: number): Record<string, string> {
-  const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
-  return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
-}
-
 /** Warm and untouched: no events, empty workspace, nothing beside it but what startAgent made. */
 async function expectWarmAndUntouched(): Promise<void> {
   expect((await agent.fetch('/readyz')).status).toBe(503);
@@ -91,7 +86,7 @@ describe('claim', () => {
     const claimEnv = { ANTHROPIC_API_KEY: 'sk-ant-stub', LAP_MARKER: 'x y=z', PATH: '/opt/tools/bin:/usr/bin:/bin' };
     const { status, json } = await claim({ session: 's', harness: 'shell', env: claimEnv });
     expect(status).toBe(200);
-    const env = environOf(json.pid);
+    const env = await harnessEnviron(json.pid);
     expect(Object.keys(env).sort()).toEqual([...new Set([...BASE_ENV_KEYS, ...Object.keys(claimEnv)])].sort());
     expect(env).toMatchObject({ ...claimEnv, HOME: json.home, TERM: 'xterm-256color', LANG: 'C.UTF-8', PWD: agent.workspace });
     for (const file of ['environ', 'cmdline']) expect(readFileSync(`/proc/${json.pid}/${file}`, 'utf8')).not.toContain(agent.token);
@@ -240,7 +235,7 @@ describe('claim with a git repository', () => {
     agent = await startAgent();
     const { status, json } = await claim(gitClaim('feature'));
     expect(status).toBe(200);
-    const harnessEnv = environOf(json.pid);
+    const harnessEnv = await harnessEnviron(json.pid);
     // Async: the git server runs in this process, a blocking exec would starve it.
     const asHarness = (...args: string[]) => execFileAsync('git', args, { cwd: agent.workspace, env: harnessEnv, timeout: 30_000 });
     writeFileSync(join(agent.workspace, 'pushed.txt'), 'from the harness\n');

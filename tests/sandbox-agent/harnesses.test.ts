@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HARNESS_PACKAGES, installHarness, isHarnessInstalled } from '../../scripts/harness-install.ts';
 import { anthropicModelEnv, openaiBaseUrl, openaiModelEnv } from '../../sandbox-agent/harnesses/model-env.ts';
 import type { AgentEvent } from '../../sandbox-agent/protocol.ts';
-import { type RunningAgent, startAgent } from '../support/agent.ts';
+import { harnessEnviron, type RunningAgent, startAgent } from '../support/agent.ts';
 import { TtyViewer } from './tty-client.ts';
 
 /** Prints its arguments and chosen variables, then waits like a TUI would. */
@@ -54,11 +54,6 @@ async function terminalShows(text: string): Promise<void> {
   }
 }
 
-function environOf(pid: number): Record<string, string> {
-  const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
-  return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
-}
-
 async function phases(): Promise<string[]> {
   const { events } = (await (await agent.fetch('/v1/events')).json()) as { events: AgentEvent[] };
   return events.filter((e) => e.type === 'phase').map((e) => `${e.data.phase}:${e.data.status}`);
@@ -71,7 +66,7 @@ describe('harness registry', () => {
     const { status, json } = await claim('claude-code', { LAP_HARNESS_DIR: harnessDir, ANTHROPIC_API_KEY: stub, LAP_MODEL: 'claude-test-1', DISABLE_ERROR_REPORTING: '0' });
     expect(status, JSON.stringify(json)).toBe(200);
     await terminalShows('ARGS --dangerously-skip-permissions --model claude-test-1');
-    const env = environOf(json.pid);
+    const env = await harnessEnviron(json.pid);
     expect(env).toMatchObject({ ANTHROPIC_API_KEY: stub, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1', DISABLE_AUTOUPDATER: '1', DISABLE_TELEMETRY: '1' });
     expect(env.DISABLE_ERROR_REPORTING).toBe('0'); // the claim's own value wins over the harness's default
     expect(env.ANTHROPIC_BASE_URL).toBeUndefined(); // no LiteLLM: the program's default host, which the vault intercepts
@@ -92,7 +87,7 @@ describe('harness registry', () => {
     const { status, json } = await claim('codex', env);
     expect(status, JSON.stringify(json)).toBe(200);
     await terminalShows('ARGS --dangerously-bypass-approvals-and-sandbox --model gpt-test');
-    const seen = environOf(json.pid);
+    const seen = await harnessEnviron(json.pid);
     expect(seen).toMatchObject({ OPENAI_BASE_URL: 'https://llm.internal.example/v1', OPENAI_API_KEY: 'sk-litellm-stub0123456789', CODEX_MANAGED_BY_NPM: '1' });
     const config = readFileSync(join(seen.HOME!, '.codex', 'config.toml'), 'utf8');
     expect(config).toContain('model_provider = "lap"');

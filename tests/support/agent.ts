@@ -2,10 +2,11 @@
 // flags and environment from sandbox-agent/build.ts), and gives tests an authenticated fetch.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AGENT_ENV, agentNodeArgs } from '../../sandbox-agent/build.ts';
 
 export interface RunningAgent {
@@ -69,4 +70,15 @@ function safeJson(line: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The environment of a harness the agent started (pid from the claim's answer). The claim answers as
+ * soon as the PTY's child is forked; until that child has exec'd the harness, /proc shows the agent's
+ * own program and environment, so this waits for the exec first.
+ */
+export async function harnessEnviron(pid: number): Promise<Record<string, string>> {
+  for (let tries = 0; readlinkSync(`/proc/${pid}/exe`) === readlinkSync('/proc/self/exe') && tries < 200; tries++) await sleep(10);
+  const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
+  return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
 }

@@ -5,9 +5,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { LookupFunction } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { Client } from 'undici';
 import { parseVaultConfig, type VaultLimits } from '../../vault/config.ts';
+import { createLog } from '../../vault/log.ts';
 import { type RunningVault, startVault } from '../../vault/vault.ts';
 import type { VaultControl } from './vault-client.ts';
 
@@ -38,7 +38,7 @@ export async function startLoopbackVault(opts: LoopbackVaultOptions): Promise<Lo
   if (!parsed.ok) throw new Error(`loopback vault config: ${JSON.stringify(parsed.issues)}`);
   const config = parsed.value;
   const controlToken = randomBytes(32).toString('hex');
-  const vault = await startVault(config, controlToken, pino({ level: 'silent' }));
+  const vault = await startVault(config, controlToken, createLog('vault', { level: 'silent' }));
   return {
     vault,
     caPem: vault.state.ca.certificatePem,

@@ -3,6 +3,8 @@ import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { VaultState } from '../state.ts';
 import type { AuditEvent } from '../types.ts';
+import type { WarmUpRequest } from '../http-warm-up.ts';
+import { DEFAULT_POLICY } from '../policy.ts';
 import type { Parsed } from '../validate.ts';
 import { requireBearer } from './auth.ts';
 import { buildCredentials, viewCredential } from './credentials.ts';
@@ -44,6 +46,19 @@ export function createControlApp(state: VaultState, token: string): Hono {
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404));
   app.onError((err, c) => c.json(errorBody('internal', err.message), 500));
   return app;
+}
+
+/**
+ * The calls every claim makes, with the values a vault starts with (no credentials, the default
+ * policy): run in memory before the control API listens (http-warm-up.ts), they change nothing and
+ * take ~5 ms off the first real claim.
+ */
+export function controlWarmUpRequests(token: string): WarmUpRequest[] {
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  return [
+    { method: 'PUT', path: '/v1/credentials', headers, body: JSON.stringify({ credentials: [] }) },
+    { method: 'PUT', path: '/v1/policy', headers, body: JSON.stringify(DEFAULT_POLICY) },
+  ];
 }
 
 async function parseBody<T>(c: Context, parse: (raw: unknown) => Parsed<T>): Promise<T | Response> {

@@ -1,8 +1,9 @@
 // What every launcher of a vault on the host end of a veth shares: its files (config, token, upstream
-// CA copies, owned by the vault user), its command line, its "vault ready" line and its CA certificate.
+// CA copies, owned by the vault user), its command line and environment, its "vault ready" line and its
+// CA certificate.
 import { chownSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { vaultNodeArgs } from '../build.ts';
+import { VAULT_ENV, vaultNodeArgs } from '../build.ts';
 import type { VaultPorts } from '../rules.ts';
 import { nodeBinary } from './node-binary.ts';
 import type { SystemUser } from './users.ts';
@@ -22,10 +23,16 @@ export interface VaultLaunch {
   hosts: Record<string, string>;
 }
 
-/** Writes the vault's directory and returns the argv that starts it (as whatever user the caller arranges). */
-export function prepareVault(launch: VaultLaunch, controlToken: string): string[] {
+export interface VaultCommand {
+  argv: string[];
+  /** The vault's own variables (VAULT_ENV, HOME); the caller adds PATH. */
+  env: Record<string, string>;
+}
+
+/** Writes the vault's directory and returns how to start it (as whatever user the caller arranges). */
+export function prepareVault(launch: VaultLaunch, controlToken: string): VaultCommand {
   const configFile = writeVaultFiles(launch, controlToken);
-  return [nodeBinary(), ...vaultNodeArgs(), '--config', configFile];
+  return { argv: [nodeBinary(), ...vaultNodeArgs(), '--config', configFile], env: { ...VAULT_ENV, HOME: launch.dir } };
 }
 
 function writeVaultFiles(launch: VaultLaunch, token: string): string {

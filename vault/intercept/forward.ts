@@ -12,6 +12,7 @@ import type { AuditDecision } from '../types.ts';
 import { type Arrival, admitRequest } from './admit.ts';
 import { endToEndHeaders } from './headers.ts';
 import { prepareResponse } from './respond.ts';
+import type { Upstream } from './upstream.ts';
 
 export type ClientRequest = IncomingMessage | Http2ServerRequest;
 // Node's HTTP/2 compatibility response has the same surface as ServerResponse for what is used here.
@@ -31,14 +32,14 @@ export interface Outcome {
  * One intercepted request, end to end: admit it, swap stubs for secrets, send it upstream, stream the
  * scrubbed response back, and record exactly one audit event whatever happens.
  */
-export async function forwardRequest(state: VaultState, agent: Dispatcher, arrival: Arrival, req: ClientRequest, res: ClientResponse): Promise<void> {
+export async function forwardRequest(state: VaultState, upstream: Upstream, arrival: Arrival, req: ClientRequest, res: ClientResponse): Promise<void> {
   const started = performance.now();
   const method = req.method ?? 'GET';
   const target = req.url ?? '/';
   const admission = admitRequest(arrival, method, target, req.headers, state.policy);
   const counter = new ByteCounter();
   const outcome = admission.ok
-    ? await relay(state, agent, arrival, admission.host, req, res, counter)
+    ? await relay(state, upstream, arrival, admission.host, req, res, counter)
     : refuse(res, admission.status, admission.reason);
   state.audit.record({
     ts: new Date().toISOString(),
@@ -55,7 +56,7 @@ export async function forwardRequest(state: VaultState, agent: Dispatcher, arriv
   });
 }
 
-async function relay(state: VaultState, agent: Dispatcher, arrival: Arrival, host: string, req: ClientRequest, res: ClientResponse, counter: ByteCounter): Promise<Outcome> {
+async function relay(state: VaultState, upstream: Upstream, arrival: Arrival, host: string, req: ClientRequest, res: ClientResponse, counter: ByteCounter): Promise<Outcome> {
   const ctx = { credentials: state.credentials, host, plainHttp: arrival.scheme === 'http' };
   let used: string[] = [];
   const bodySwapper = hasRequestBody(req) ? createBodySwapper(ctx, { contentType: String(req.headers['content-type'] ?? '') }) : null;
@@ -67,7 +68,8 @@ async function relay(state: VaultState, agent: Dispatcher, arrival: Arrival, hos
     const upstreamHeaders: Record<string, string | string[]> = { ...headers.headers, host };
     if (state.credentials.length > 0) upstreamHeaders['accept-encoding'] = acceptableEncodings(req.headers['accept-encoding']);
     if (bodySwapper && bodyMaySwap(state, host, ctx.plainHttp)) delete upstreamHeaders['content-length'];
-    const response = await agent.request({
+    const dispatcher = await upstream.dispatcher();
+    const response = await dispatcher.request({
       origin: `${arrival.scheme}://${host}:${dial.port}`,
       path: swappedTarget.target,
       method: req.method ?? 'GET',

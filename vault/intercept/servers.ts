@@ -1,12 +1,12 @@
 import { createServer as createHttp1Server, type IncomingMessage, type Server as Http1Server, type ServerResponse } from 'node:http';
 import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type { VaultLimits } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { VaultState } from '../state.ts';
 import type { Arrival } from './admit.ts';
 import { forwardRequest } from './forward.ts';
+import type { Upstream } from './upstream.ts';
 import { relayUpgrade } from './websocket.ts';
 
 export interface HttpServers {
@@ -19,13 +19,13 @@ export interface HttpServers {
  * listeners hand them connections that have already been checked. The TLS server name is read from
  * the socket each request arrived on, so one pair of servers serves every SNI host.
  */
-export function createHttpServers(state: VaultState, agent: Dispatcher, limits: VaultLimits, log: Logger): HttpServers {
+export function createHttpServers(state: VaultState, upstream: Upstream, limits: VaultLimits, log: Logger): HttpServers {
   const arrivalOf = (socket: unknown): Arrival => {
     const servername = (socket as { servername?: string | false }).servername;
     return typeof servername === 'string' ? { scheme: 'https', sni: servername } : { scheme: 'http', sni: null };
   };
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-    forwardRequest(state, agent, arrivalOf(req.socket), req, res).catch((err: Error) => log.error({ err: err.message }, 'request relay failed'));
+    forwardRequest(state, upstream, arrivalOf(req.socket), req, res).catch((err: Error) => log.error({ err: err.message }, 'request relay failed'));
   };
   const http1 = createHttp1Server({
     maxHeaderSize: limits.maxHeaderBytes,
@@ -49,7 +49,7 @@ export function createHttpServers(state: VaultState, agent: Dispatcher, limits: 
       res.writeHead(431, { 'content-type': 'text/plain; charset=utf-8', 'x-lap-vault': 'refused' });
       return void res.end(`request headers exceed the vault's limit of ${limits.maxHeaderBytes} bytes\n`);
     }
-    forwardRequest(state, agent, arrivalOf(req.socket), req, res).catch((err: Error) => log.error({ err: err.message }, 'request relay failed'));
+    forwardRequest(state, upstream, arrivalOf(req.socket), req, res).catch((err: Error) => log.error({ err: err.message }, 'request relay failed'));
   });
   http2.setTimeout(limits.idleTimeoutMs);
   http2.on('sessionError', () => {});

@@ -59,7 +59,7 @@ function openUpstream(state: VaultState, arrival: Arrival, host: string, address
   return new Promise((resolve, reject) => {
     const socket =
       arrival.scheme === 'https'
-        ? connectTls({ host: address, port, servername: host, secureContext: state.upstreamTls, ALPNProtocols: ['http/1.1'] })
+        ? connectTls({ host: address, port, servername: host, secureContext: state.upstreamTls(), ALPNProtocols: ['http/1.1'] })
         : connectTcp({ host: address, port });
     socket.setTimeout(10_000, () => socket.destroy(new Error(`connecting to ${host} timed out`)));
     socket.once(arrival.scheme === 'https' ? 'secureConnect' : 'connect', () => {

@@ -22,12 +22,13 @@ const LOG_KEEP_LINES = 10_000;
 
 export async function startVault(launch: VaultLaunch, cleanup: CleanupStack): Promise<RunningVault> {
   const controlToken = randomBytes(32).toString('hex');
-  const [node, ...args] = prepareVault(launch, controlToken) as [string, ...string[]];
+  const command = prepareVault(launch, controlToken);
+  const [node, ...args] = command.argv as [string, ...string[]];
   const child = spawn(node, args, {
     uid: launch.user.uid,
     gid: launch.user.gid,
     cwd: launch.dir,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: launch.dir },
+    env: { ...command.env, PATH: process.env.PATH ?? '/usr/bin:/bin' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   cleanup.push(`vault process ${child.pid ?? '(not started)'}`, () => killNow(child));

@@ -25,7 +25,7 @@ const HEALTH_TIMEOUT_MS = 5_000;
 
 export function startVault(layout: SandboxLayout, slot: VethSlot, user: SystemUser, vault: ResolvedConfig['vault']): StartedVault {
   const controlToken = randomBytes(32).toString('hex');
-  const argv = prepareVault({
+  const command = prepareVault({
     session: layout.id,
     dir: layout.vaultDir,
     user,
@@ -35,7 +35,8 @@ export function startVault(layout: SandboxLayout, slot: VethSlot, user: SystemUs
     extraCaFiles: vault.extraCaFiles,
     hosts: vault.hosts,
   }, controlToken);
-  const launched = spawnDetached([...dropTo(user), ...argv], { logFile: layout.vaultLog, cwd: layout.vaultDir, env: { PATH: SANDBOX_PATH, HOME: layout.vaultDir } });
+  // setpriv keeps the environment it is given, so the vault gets command.env as it is.
+  const launched = spawnDetached([...dropTo(user), ...command.argv], { logFile: layout.vaultLog, cwd: layout.vaultDir, env: { ...command.env, PATH: SANDBOX_PATH } });
   return { process: launched, controlToken };
 }
 
