@@ -16,9 +16,10 @@ const AGENT: BundleSpec = {
 
 /**
  * V8 flags for the agent process. A 1 MiB semi-space keeps the young generation small; the agent
- * allocates little, so the extra scavenges cost little.
+ * allocates little, so the extra scavenges cost little. Without Maglev (V8's mid-tier compiler) ~1.5
+ * MiB less per idle agent: its code is not pulled into memory; hot code still reaches TurboFan.
  */
-export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--no-maglev'];
 
 /**
  * Variables for the agent's own environment (merge them into the env it is spawned with; nothing the

@@ -11,13 +11,18 @@ const VAULT: BundleSpec = {
   buildScript: fileURLToPath(import.meta.url),
   format: 'cjs',
   minifyWhitespace: true,
+  // Loaded from node_modules at the first upstream request (intercept/upstream.ts): an idle vault then
+  // holds neither undici's code nor its source text (~0.6 MiB).
+  external: ['undici'],
 };
 
 /**
  * V8 flags for the vault process. A 1 MiB semi-space keeps the young generation from growing to
  * 16-64 MiB per vault; requests allocate little, so the extra scavenges cost little throughput.
+ * Without Maglev (V8's mid-tier compiler) the code V8 compiles at start-up does not pull Maglev's
+ * own code into memory: ~1.7 MiB less per idle vault; hot code still reaches TurboFan.
  */
-export const VAULT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+export const VAULT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--no-maglev'];
 
 /**
  * Variables for the vault's own environment (merge them into the env it is spawned with). One glibc

@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SandboxHandle } from '../../gateway/runtime/types.ts';
 import { startTestGateway, type TestGateway } from '../../tests/support/gateway.ts';
-import { netnsNodeSpawnMs, percentiles, sandboxMemory, timeSession, type Percentiles, type SessionTimings } from './measure.ts';
+import { netnsNodeSpawnMs, percentiles, type SandboxMemory, sandboxMemory, timeSession, type Percentiles, type SessionTimings } from './measure.ts';
 
 const COUNT = process.env.BENCH_QUICK ? 10 : 50;
 const IDLE_SANDBOXES = 5;
@@ -37,14 +37,14 @@ async function sessions(gw: TestGateway, before: Before): Promise<SessionTimings
   return out;
 }
 
-async function idleMemory(gw: TestGateway): Promise<{ rssMiB: number; pssMiB: number }> {
+async function idleMemory(gw: TestGateway): Promise<SandboxMemory> {
   const created = await Promise.all(Array.from({ length: IDLE_SANDBOXES }, () => gw.json('POST', '/api/v1/managed_agents/agents/sh/session?wait=true', {}, 201)));
   await sleep(3_000);
   const handles = created.map((s) => gw.gateway.store.sandboxes.get(gw.gateway.store.sessions.get(s.id)!.sandboxId!)!.handle as SandboxHandle);
   const each = handles.map(sandboxMemory);
   await Promise.all(created.map((s) => gw.call('DELETE', `/api/v1/managed_agents/sessions/${s.id}`)));
-  const mean = (k: 'rssMiB' | 'pssMiB') => each.reduce((n, m) => n + m[k], 0) / each.length;
-  return { rssMiB: mean('rssMiB'), pssMiB: mean('pssMiB') };
+  const mean = (k: keyof SandboxMemory) => each.reduce((n, m) => n + m[k], 0) / each.length;
+  return { rssMiB: mean('rssMiB'), pssMiB: mean('pssMiB'), agentRssMiB: mean('agentRssMiB'), vaultRssMiB: mean('vaultRssMiB') };
 }
 
 function row(name: string, p: Percentiles, base: Percentiles, target?: { p50: number }): string {
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   console.log(row('warm claim → first PTY byte, back to back', pick(busyRuns, 'firstByteMs'), baseline));
   console.log(row('delete', pick(coldRuns, 'deleteMs'), baseline));
   const ok = memory.rssMiB <= TARGETS.idleSandboxMiB;
-  console.log(`| idle sandbox (agent + vault), mean of ${IDLE_SANDBOXES} | – | RSS ${memory.rssMiB.toFixed(1)} MiB, PSS ${memory.pssMiB.toFixed(1)} MiB | – | RSS ≤ ${TARGETS.idleSandboxMiB} MiB ${ok ? 'PASS' : 'MISS'} |`);
+  console.log(`| idle sandbox (agent + vault), mean of ${IDLE_SANDBOXES} | – | RSS ${memory.rssMiB.toFixed(1)} MiB (agent ${memory.agentRssMiB.toFixed(1)} + vault ${memory.vaultRssMiB.toFixed(1)}), PSS ${memory.pssMiB.toFixed(1)} MiB | – | RSS ≤ ${TARGETS.idleSandboxMiB} MiB ${ok ? 'PASS' : 'MISS'} |`);
 }
 
 /** One gateway at a time, so the two phases do not share the CPUs. */

@@ -69,16 +69,20 @@ function firstTerminalBytes(url: string, key: string): Promise<void> {
 }
 
 /** RSS and PSS (shared pages split among sharers) of a sandbox's agent and vault, in MiB. */
-export function sandboxMemory(handle: SandboxHandle): { rssMiB: number; pssMiB: number } {
+export interface SandboxMemory {
+  rssMiB: number;
+  pssMiB: number;
+  agentRssMiB: number;
+  vaultRssMiB: number;
+}
+
+export function sandboxMemory(handle: SandboxHandle): SandboxMemory {
   const pids = (handle.detail as { pids: Record<'agent' | 'vault', { pid: number }> }).pids;
-  let rss = 0;
-  let pss = 0;
-  for (const part of ['agent', 'vault'] as const) {
-    const rollup = readFileSync(`/proc/${pids[part].pid}/smaps_rollup`, 'utf8');
-    rss += kib(rollup, 'Rss');
-    pss += kib(rollup, 'Pss');
-  }
-  return { rssMiB: rss / 1024, pssMiB: pss / 1024 };
+  const rollup = (part: 'agent' | 'vault') => readFileSync(`/proc/${pids[part].pid}/smaps_rollup`, 'utf8');
+  const [agent, vault] = [rollup('agent'), rollup('vault')];
+  const agentRssMiB = kib(agent, 'Rss') / 1024;
+  const vaultRssMiB = kib(vault, 'Rss') / 1024;
+  return { rssMiB: agentRssMiB + vaultRssMiB, pssMiB: (kib(agent, 'Pss') + kib(vault, 'Pss')) / 1024, agentRssMiB, vaultRssMiB };
 }
 
 function kib(rollup: string, field: string): number {

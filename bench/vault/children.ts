@@ -61,6 +61,16 @@ export function ask<R extends object>(child: ChildProcess, message: object, time
   });
 }
 
+/** CPU time (user + system) a live process has used so far, from /proc (Linux). */
+export function readCpuSeconds(pid: number): number {
+  // Fields after the command name, which may hold spaces: state is field 3, utime 14, stime 15.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 /** Resident set size of a live process, from /proc (Linux). */
 export function readRssMiB(pid: number): number {
   const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -26,9 +26,9 @@ const LOAD_SCRIPT = fileURLToPath(new URL('./load.ts', import.meta.url));
 
 async function runBench(group: ChildGroup, dir: string): Promise<BenchResults> {
   const vaultNodeFlags = (process.env.BENCH_VAULT_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const { vault, paths } = await startBenchTargets(group, dir, vaultNodeFlags, UPSTREAM_HTTP2);
+  const { vault, upstreamPid, paths } = await startBenchTargets(group, dir, vaultNodeFlags, UPSTREAM_HTTP2);
   progress(`upstream on :${paths.direct.port}, vault (pid ${vault.pid}, upstream ${UPSTREAM_HTTP2 ? 'HTTP/2' : 'HTTP/1.1'}) on :${vault.ports.tls}${vaultNodeFlags.length ? ` with ${vaultNodeFlags.join(' ')}` : ''}`);
-  return measureAll(group, group.fork(LOAD_SCRIPT), vault, paths, SETTINGS);
+  return measureAll(group, group.fork(LOAD_SCRIPT), { vault, upstreamPid }, paths, SETTINGS);
 }
 
 function machine(): string {
@@ -43,7 +43,10 @@ function methodNote(): string {
     'vault path keeps one more busy process on the same CPUs than the direct path, so it also pays for the',
     'CPU the vault takes from the load client and the upstream. The vault runs as it ships: the bundle built',
     `by vault/build.ts, with ${VAULT_NODE_FLAGS.join(' ')}, upstream ${UPSTREAM_HTTP2 ? 'HTTP/2 (its default)' : 'HTTP/1.1 (upstream.http2 false)'}. The load client is an undici Pool`,
-    `speaking HTTP/1.1 with ${s.concurrency} requests in flight, ${s.warmupMs / 1000} s warm-up then ${s.measureMs / 1000} s per figure. Direct, it sends the real`,
+    `speaking HTTP/1.1 with ${s.concurrency} requests in flight (one at a time for the "one request at a time" rows), ${s.warmupMs / 1000} s warm-up then`,
+    `${s.measureMs / 1000} s per figure. On 2 CPUs the ${s.concurrency}-in-flight latencies are mostly queueing behind the throughput; the one-at-a-time`,
+    'rows are the time the vault adds to a request, and the added-p99 target is judged there. CPU per request: utime+stime of',
+    'the vault and of the upstream from /proc over the same requests (the RSS load phase). Direct, it sends the real',
     'credential; through the vault, a stub that the vault swaps in the Authorization header, and the vault scrubs',
     'every response. The upstream offers HTTP/2 and HTTP/1.1 and has one `*.bench.test` certificate. New',
     `connections: full TLS handshake, one request, close, ${s.concurrency} at a time; warm = always ${WARM_HOST}, cold = a new`,

@@ -1,9 +1,9 @@
 // The measurements, in order: each one direct then through the vault, with the same load client.
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ask, type ChildGroup, readRssMiB, stopChild } from './children.ts';
+import { ask, type ChildGroup, readCpuSeconds, readRssMiB, stopChild } from './children.ts';
 import type { Job, JobResult, KeepAliveResult, Rate, SseResult, Target } from './load.ts';
-import type { BenchResults, Pair, RssFigures, RssSample } from './report.ts';
+import type { BenchResults, CpuPerRequest, Pair, RssFigures, RssSample } from './report.ts';
 import { COLD_NAMES, type Paths, WARM_HOST } from './setup.ts';
 import type { BenchVault } from './vault-process.ts';
 
@@ -25,21 +25,29 @@ const SETTLE_MS = 1_000;
 
 export const progress = (message: string) => process.stderr.write(`bench:vault  ${message}\n`);
 
-export async function measureAll(group: ChildGroup, load: ChildProcess, vault: BenchVault, paths: Paths, s: BenchSettings): Promise<BenchResults> {
+export interface BenchProcesses {
+  vault: BenchVault;
+  upstreamPid: number;
+}
+
+export async function measureAll(group: ChildGroup, load: ChildProcess, { vault, upstreamPid }: BenchProcesses, paths: Paths, s: BenchSettings): Promise<BenchResults> {
   const [bareNodeMiB] = await Promise.all([measureBareNodeRss(group), sleep(SETTLE_MS)]);
   const idleMiB = readRssMiB(vault.pid);
   const timed = { durationMs: s.measureMs, concurrency: s.concurrency };
   const keepAlive = await both<KeepAliveResult>(load, paths, s, 'keep-alive small JSON',
     (target) => ({ kind: 'keepalive', target, host: WARM_HOST, warmupMs: s.warmupMs, maxRequests: MAX_REQUESTS, ...timed }));
+  const oneAtATime = await both<KeepAliveResult>(load, paths, s, 'keep-alive small JSON, one request at a time',
+    (target) => ({ kind: 'keepalive', target, host: WARM_HOST, warmupMs: s.warmupMs, maxRequests: MAX_REQUESTS, durationMs: s.measureMs, concurrency: 1 }));
   const sse = await both<SseResult>(load, paths, s, 'SSE time to first byte',
     (target) => ({ kind: 'sse', target, host: WARM_HOST, count: s.sseCount }));
-  const underLoad = await rssUnderLoad(load, vault, paths.vault, s);
+  const underLoad = await rssUnderLoad(load, { vault, upstreamPid }, paths.vault, s);
   const handshakesWarm = await both<Rate>(load, paths, s, 'new TLS connections, warm cache',
     (target) => ({ kind: 'handshakes', target, names: [WARM_HOST], ...timed }));
   const handshakesCold = await both<Rate>(load, paths, s, 'new TLS connections, cold cache',
     (target) => ({ kind: 'handshakes', target, names: COLD_NAMES, ...timed }));
   const afterCold = { mib: readRssMiB(vault.pid), names: handshakesCold.vault.count };
-  return { keepAlive, sse, handshakesWarm, handshakesCold, rss: { bareNodeMiB, idleMiB, ...underLoad, afterCold } };
+  const { cpu, ...rssUnder } = underLoad;
+  return { keepAlive, oneAtATime, sse, handshakesWarm, handshakesCold, cpu, rss: { bareNodeMiB, idleMiB, ...rssUnder, afterCold } };
 }
 
 /** The same job against the upstream directly, then through the vault. */
@@ -53,8 +61,11 @@ async function both<R extends JobResult>(load: ChildProcess, paths: Paths, s: Be
   return { direct, vault: await run('vault') };
 }
 
-/** Keep-alive load through the vault for rssLoadS seconds, reading its RSS every rssEveryS. */
-async function rssUnderLoad(load: ChildProcess, vault: BenchVault, target: Target, s: BenchSettings): Promise<Pick<RssFigures, 'samples' | 'early' | 'late'>> {
+/**
+ * Keep-alive load through the vault for rssLoadS seconds, reading its RSS every rssEveryS, and the CPU
+ * the vault and the upstream spent on those same requests.
+ */
+async function rssUnderLoad(load: ChildProcess, { vault, upstreamPid }: BenchProcesses, target: Target, s: BenchSettings): Promise<Pick<RssFigures, 'samples' | 'early' | 'late'> & { cpu: CpuPerRequest }> {
   progress(`vault RSS under ${s.rssLoadS} s of keep-alive load`);
   const samples: RssSample[] = [];
   const started = performance.now();
@@ -67,12 +78,15 @@ async function rssUnderLoad(load: ChildProcess, vault: BenchVault, target: Targe
     // Half a second past the last sample, so every sample is taken under load.
     const durationMs = s.rssLoadS * 1000 + 500;
     const job: Job = { kind: 'keepalive', target, host: WARM_HOST, warmupMs: 0, durationMs, concurrency: s.concurrency, maxRequests: MAX_REQUESTS };
-    await ask(load, job, durationMs + JOB_SLACK_MS, 'RSS under load');
+    const cpuBefore = [readCpuSeconds(vault.pid), readCpuSeconds(upstreamPid)];
+    const { result } = await ask<{ result: KeepAliveResult }>(load, job, durationMs + JOB_SLACK_MS, 'RSS under load');
+    const perRequestUs = (pid: number, before: number) => ((readCpuSeconds(pid) - before) / result.count) * 1e6;
+    const cpu = { vaultUs: perRequestUs(vault.pid, cpuBefore[0]!), upstreamUs: perRequestUs(upstreamPid, cpuBefore[1]!) };
+    const at = (atS: number) => samples.find((sample) => sample.atS === atS) ?? { atS, mib: Number.NaN };
+    return { samples, early: at(s.rssEarlyS), late: at(s.rssLoadS), cpu };
   } finally {
     clearInterval(timer);
   }
-  const at = (atS: number) => samples.find((sample) => sample.atS === atS) ?? { atS, mib: Number.NaN };
-  return { samples, early: at(s.rssEarlyS), late: at(s.rssLoadS) };
 }
 
 /** The RSS of an idle `node` that has loaded nothing: the floor every Node process pays. */

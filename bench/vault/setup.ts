@@ -36,10 +36,11 @@ function realisticToken(): string {
   return `ghp_${randomBytes(48).toString('base64url').replace(/[-_]/g, '').slice(0, 36)}`;
 }
 
-export async function startBenchTargets(group: ChildGroup, dir: string, vaultNodeFlags: string[], upstreamHttp2 = true): Promise<{ vault: BenchVault; paths: Paths }> {
+export async function startBenchTargets(group: ChildGroup, dir: string, vaultNodeFlags: string[], upstreamHttp2 = true): Promise<{ vault: BenchVault; upstreamPid: number; paths: Paths }> {
   const realValue = realisticToken();
   const setup: UpstreamSetup = { domain: DOMAIN, expectedAuthorization: `Bearer ${realValue}` };
-  const reply = await ask<Extract<UpstreamReply, { ready: unknown }>>(group.fork(UPSTREAM_SCRIPT), setup, UPSTREAM_START_MS, 'upstream');
+  const upstreamProcess = group.fork(UPSTREAM_SCRIPT);
+  const reply = await ask<Extract<UpstreamReply, { ready: unknown }>>(upstreamProcess, setup, UPSTREAM_START_MS, 'upstream');
   const upstream = reply.ready;
   const upstreamCaFile = join(dir, 'upstream-ca.pem');
   writeFileSync(upstreamCaFile, upstream.caPem);
@@ -51,6 +52,7 @@ export async function startBenchTargets(group: ChildGroup, dir: string, vaultNod
   const { stub, caPem } = await configureVault(vault, credential, [`*.${DOMAIN}`]);
   return {
     vault,
+    upstreamPid: upstreamProcess.pid ?? 0,
     paths: {
       direct: { port: upstream.port, caPem: upstream.caPem, authorization: `Bearer ${realValue}` },
       vault: { port: vault.ports.tls, caPem, authorization: `Bearer ${stub}` },

@@ -179,7 +179,8 @@ export class SessionService {
       if (this.#wanted(id)) this.#setStatus(id, 'failed', reason);
       await this.#release(id);
     } finally {
-      pool.refill();
+      // After this turn: the answer to the create request goes out before the refill's synchronous start.
+      setImmediate(() => pool.refill());
     }
   }
 
