@@ -2,7 +2,7 @@
 // key, and a client key it accepts for root), started in the foreground so the bench's ChildGroup
 // stops it however the run ends.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,6 +24,7 @@ export function sshArgs(sshd: LoopbackSshd): string[] {
 
 /** Generates the keys and config under `dir` (which the caller removes) and waits until sshd listens. */
 export async function startLoopbackSshd(group: ChildGroup, dir: string): Promise<LoopbackSshd> {
+  if (!existsSync(SSHD)) throw new Error(`no ${SSHD}: the baseline needs OpenSSH (apt-get install -y openssh-server openssh-client)`);
   const sshDir = join(dir, 'ssh');
   mkdirSync(sshDir, { mode: 0o700 });
   const hostKey = join(sshDir, 'host_ed25519');
