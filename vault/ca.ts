@@ -30,7 +30,6 @@ const LEAF_VALIDITY_MS = 7 * DAY_MS;
 const LEAF_RENEW_BEFORE_MS = DAY_MS;
 const DEFAULT_LEAF_CACHE_SIZE = 1024;
 const EC_KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const HOST_LABEL = /^[a-z0-9_-]{1,63}$/;
 
 interface IssuingAuthority {

@@ -1,7 +1,7 @@
 // The bench upstream's certificate: a test CA and one leaf for `*.bench.test`. A wildcard on purpose:
 // a real upstream already holds its certificate, so a never-seen name must cost the direct path
-// nothing extra; only the vault mints per name. (vault/ca.ts mints one exact name per leaf and takes
-// ~4 ms and ~70 KB per name, which would distort the cold-cache baseline.)
+// nothing extra; only the vault mints per name. (vault/ca.ts mints one exact name per leaf and keeps
+// a TLS context of ~45 KB per name, which would distort the cold-cache baseline.)
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
