@@ -1,19 +1,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix, win32 } from 'node:path';
-import { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { Readable } from 'node:stream';
 import * as tar from 'tar';
 import type { ReadEntry } from 'tar';
-import { ApiError } from './errors.ts';
+import { HttpError } from '../vault/http/reply.ts';
 import { writeBodyToNewFile } from './upload.ts';
 
 const EXTRACTABLE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink', 'Link']);
 const MAX_REPORTED_PROBLEMS = 20;
 
 /** A tar of everything under `dir` (paths ./…, modes kept, symlinks stored as links, never followed). */
-export function packDirectory(dir: string): ReadableStream<Uint8Array> {
-  const pack = tar.c({ cwd: dir, portable: true, follow: false }, ['.']);
-  return NodeReadableStream.from(pack as AsyncIterable<Uint8Array>) as ReadableStream<Uint8Array>;
+export function packDirectory(dir: string): Readable {
+  return Readable.from(tar.c({ cwd: dir, portable: true, follow: false }, ['.']) as AsyncIterable<Uint8Array>);
 }
 
 /** Why an entry may not be extracted, or null. Paths and link targets must stay under the target folder. */
@@ -49,7 +48,7 @@ function leavesTop(path: string): boolean {
  * extracted, so a malicious one writes nothing at all. node-tar's own checks (strict mode, no
  * extraction through symlinks already on disk) apply on top. Returns the number of entries.
  */
-export async function extractUpload(body: ReadableStream<Uint8Array> | null, dir: string, maxBytes: number): Promise<number> {
+export async function extractUpload(body: Readable, dir: string, maxBytes: number): Promise<number> {
   const staging = await mkdtemp(join(tmpdir(), 'lap-archive-'));
   try {
     const file = join(staging, 'upload.tar');
@@ -84,8 +83,8 @@ async function checkArchive(file: string, maxBytes: number): Promise<number> {
       if (reason && problems.length < MAX_REPORTED_PROBLEMS) problems.push({ entry: entry.path, reason });
     },
   });
-  if (contentBytes > maxBytes) throw new ApiError(413, 'too_large', `the archive's content is larger than the limit of ${maxBytes} bytes`);
+  if (contentBytes > maxBytes) throw new HttpError(413, 'too_large', `the archive's content is larger than the limit of ${maxBytes} bytes`);
   const first = problems[0];
-  if (first) throw new ApiError(400, 'invalid_archive', `archive entry ${JSON.stringify(first.entry)} refused: ${first.reason}; nothing was extracted`, problems);
+  if (first) throw new HttpError(400, 'invalid_archive', `archive entry ${JSON.stringify(first.entry)} refused: ${first.reason}; nothing was extracted`, problems);
   return entries;
 }

@@ -1,9 +1,6 @@
-import type { Context } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ApiError, errorJson } from './errors.ts';
-import { WorkspacePathError } from './workspace-path.ts';
+import { HttpError } from '../vault/http/reply.ts';
 
-const ERRNO_RESPONSES: Record<string, [ContentfulStatusCode, string, string]> = {
+const ERRNO_ERRORS: Record<string, [number, string, string]> = {
   ENOENT: [404, 'not_found', 'no such file or directory'],
   ENOTDIR: [400, 'not_a_directory', 'a component of the path is not a directory'],
   EISDIR: [400, 'is_a_directory', 'is a directory'],
@@ -18,16 +15,14 @@ const ERRNO_RESPONSES: Record<string, [ContentfulStatusCode, string, string]> = 
 };
 
 /**
- * Turns what a file operation threw into the API's error shape; anything unexpected is rethrown
+ * Turns what a file operation threw into the API's error; anything unexpected is returned as it is
  * and becomes a 500 (a bug). `requested` is the caller's path, never the agent's real one.
  */
-export function fileErrorResponse(c: Context, err: unknown, requested: string): Response {
-  if (err instanceof WorkspacePathError) return errorJson(c, err.status, err.code, err.message);
-  if (err instanceof ApiError) return errorJson(c, err.status, err.code, err.message, err.details);
+export function fileError(err: unknown, requested: string): unknown {
+  if (err instanceof HttpError) return err;
   const code = (err as { code?: unknown }).code;
-  if (code === 'TAR_SYMLINK_ERROR') return errorJson(c, 403, 'forbidden', 'the archive would be extracted through a symbolic link');
-  if (typeof (err as { tarCode?: unknown }).tarCode === 'string') return errorJson(c, 400, 'invalid_archive', `bad archive: ${(err as Error).message}`);
-  const known = typeof code === 'string' ? ERRNO_RESPONSES[code] : undefined;
-  if (!known) throw err;
-  return errorJson(c, known[0], known[1], `${requested}: ${known[2]}`);
+  if (code === 'TAR_SYMLINK_ERROR') return new HttpError(403, 'forbidden', 'the archive would be extracted through a symbolic link');
+  if (typeof (err as { tarCode?: unknown }).tarCode === 'string') return new HttpError(400, 'invalid_archive', `bad archive: ${(err as Error).message}`);
+  const known = typeof code === 'string' ? ERRNO_ERRORS[code] : undefined;
+  return known ? new HttpError(known[0], known[1], `${requested}: ${known[2]}`) : err;
 }

@@ -4,7 +4,6 @@ import { readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { createLog } from '../vault/log.ts';
-import { createAgentApp } from './app.ts';
 import { EventLog } from './events.ts';
 import { createAgentServer } from './server.ts';
 import { type AgentState, DEFAULT_LIMITS } from './state.ts';
@@ -33,8 +32,7 @@ const workspace = values.workspace ?? fail('missing --workspace <dir>');
 const [host, port] = /^(.*):(\d+)$/.exec(values.listen ?? '')?.slice(1) ?? fail(`--listen must be ADDRESS:PORT, got ${values.listen}`);
 const state: AgentState = { workspace, events: new EventLog(), limits: DEFAULT_LIMITS, claim: null, terminal: null };
 const token = takeToken(tokenFile);
-const app = createAgentApp(state, token);
-const server = createAgentServer(app, state, token);
+const server = createAgentServer(state, token);
 server.listen(Number(port), host, () => {
   log.info({ port: (server.address() as AddressInfo).port, workspace }, 'agent ready');
   setTimeout(() => void warmUp(server, token), WARM_UP_DELAY_MS);

@@ -1,19 +1,20 @@
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { createAdaptorServer } from '@hono/node-server';
-import type { Hono } from 'hono';
-import { upgradeAuthorized } from './auth.ts';
+import { requireBearer, tokenMatches } from '../vault/http/bearer.ts';
+import { createRouterServer } from '../vault/http/router.ts';
+import { agentRoutes } from './app.ts';
 import type { AgentState } from './state.ts';
 
 /** The WebSocket side (ws) loads at the first TTY connection: an agent nobody watches never carries it. */
 const loadTtyUpgrade = () => import('./tty/websocket.ts');
 
-/** The HTTP API (`createAgentApp`) plus the TTY WebSocket upgrade (auth checked on the raw request, 401 before upgrading). */
-export function createAgentServer(app: Hono, state: AgentState, token: string): Server {
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+/** The HTTP API (`agentRoutes`, every route behind the per-sandbox token) plus the TTY WebSocket upgrade. */
+export function createAgentServer(state: AgentState, token: string): Server {
+  const server = createRouterServer(agentRoutes(state), { guards: [requireBearer(token)] });
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    if (!upgradeAuthorized(req, token)) return refuse(socket, 401, 'missing or wrong bearer token');
+    // Checked on the raw request, so an unauthorized client gets 401 before any upgrade.
+    if (!tokenMatches(req.headers.authorization, token)) return refuse(socket, 401, 'missing or wrong bearer token');
     if (new URL(req.url ?? '/', 'http://agent').pathname !== '/v1/tty') return refuse(socket, 404, `no WebSocket route ${req.url}`);
     loadTtyUpgrade()
       .then(({ handleTtyUpgrade }) => handleTtyUpgrade(state, req, socket, head))

@@ -1,25 +1,9 @@
 // Request-body checks shared by the claim and exec parsers. Both read with the vault's hand-written
 // Reader rather than zod: zod alone costs every idle agent (one per sandbox) ~12 MiB.
-import type { Context } from 'hono';
-import type { Issue } from '../vault/validate.ts';
-import { errorJson } from './errors.ts';
-
-export { type Issue, Reader } from '../vault/validate.ts';
+export { type Issue, Reader, fieldProblems, invalidRequest } from '../vault/validate.ts';
 
 /** Field paths as the Reader builds them. */
 export type FieldPath = readonly (string | number)[];
-
-/** The issues as the API reports them: a problem with the body as a whole names the field `body`. */
-export function fieldProblems(issues: readonly Issue[]): Issue[] {
-  return issues.map((issue) => (issue.field ? issue : { ...issue, field: 'body' }));
-}
-
-/** 400 whose message names the first bad field; details list every {field, message}. */
-export function invalidRequest(c: Context, issues: readonly Issue[]): Response {
-  const details = fieldProblems(issues);
-  const first = details[0];
-  return errorJson(c, 400, 'invalid_request', first ? `${first.field}: ${first.message}` : 'invalid request', details);
-}
 
 /** The object's keys that are not among `known`, in the order the client sent them. */
 export function unknownKeys(object: Record<string, unknown>, known: readonly string[]): string[] {

@@ -4,7 +4,7 @@
 // (docs/benchmarks.md): the preload took a claim's harness phase from ~40 to ~15 ms, the refused
 // claim a claim's receipt (request to "workspace started") from ~10-16 to ~4-5 ms.
 import type { Server } from 'node:http';
-import { warmUpServer } from '../vault/http-warm-up.ts';
+import { warmUpServer } from '../vault/http/warm-up.ts';
 import type { ClaimRequest } from './protocol.ts';
 
 /** After the first health probes have been answered: start-up itself is not slowed. */

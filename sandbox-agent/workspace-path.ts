@@ -1,15 +1,12 @@
 import type { Stats } from 'node:fs';
 import { lstat, readlink, realpath } from 'node:fs/promises';
 import { dirname, join, posix, relative } from 'node:path';
+import { HttpError } from '../vault/http/reply.ts';
 
 /** A path the API refuses: outside the workspace (403) or malformed (400). */
-export class WorkspacePathError extends Error {
-  readonly status: 400 | 403;
-  readonly code: string;
+export class WorkspacePathError extends HttpError {
   constructor(status: 400 | 403, code: string, message: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
+    super(status, code, message);
   }
 }
 

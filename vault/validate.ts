@@ -1,6 +1,7 @@
 // Input checks for the vault's config file and control API bodies. Hand-written rather than zod: zod
 // alone adds ~14 MiB to every idle vault (one per sandbox), and these few shapes need little.
 import { isIP } from 'node:net';
+import { HttpError } from './http/reply.ts';
 
 /** One problem with the input: the dotted path to the field (`credentials.0.hosts`) and what is wrong. */
 export interface Issue {
@@ -110,4 +111,16 @@ export function withDefault<T>(value: unknown, fallback: T, read: (value: unknow
 function expected(type: string, value: unknown): string {
   const received = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
   return `Invalid input: expected ${type}, received ${received}`;
+}
+
+/** The issues as the APIs report them: a problem with the body as a whole names the field `body`. */
+export function fieldProblems(issues: readonly Issue[]): Issue[] {
+  return issues.map((issue) => (issue.field ? issue : { ...issue, field: 'body' }));
+}
+
+/** 400 `invalid_request` whose message names the first bad field; details list every {field, message}. */
+export function invalidRequest(issues: readonly Issue[]): HttpError {
+  const details = fieldProblems(issues);
+  const first = details[0];
+  return new HttpError(400, 'invalid_request', first ? `${first.field}: ${first.message}` : 'invalid request', details);
 }

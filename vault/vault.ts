@@ -1,15 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext, rootCertificates } from 'node:tls';
-import { createAdaptorServer } from '@hono/node-server';
 import type { Server as HttpServer } from 'node:http';
 import { AuditLog } from './audit.ts';
 import { createCertificateAuthority } from './ca.ts';
 import type { VaultConfig } from './config.ts';
-import { controlWarmUpRequests, createControlApp } from './control/app.ts';
+import { controlWarmUpRequests, createControlServer } from './control/app.ts';
 import { type DnsServer, startDnsServer } from './dns.ts';
 import { listenPlain, listenTls } from './intercept/listeners.ts';
 import { createHttpServers } from './intercept/servers.ts';
-import { warmUpServer } from './http-warm-up.ts';
+import { warmUpServer } from './http/warm-up.ts';
 import { createUpstream } from './intercept/upstream.ts';
 import type { Logger } from './log.ts';
 import { DEFAULT_POLICY } from './policy.ts';
@@ -45,7 +44,7 @@ export async function startVault(config: VaultConfig, token: string, log: Logger
     syntheticAddress: config.syntheticAddress,
     policy: () => state.policy,
   });
-  const controlServer = createAdaptorServer({ fetch: createControlApp(state, token).fetch }) as HttpServer;
+  const controlServer = createControlServer(state, token);
   await warmUpServer(controlServer, controlWarmUpRequests(token));
   const control = await listenControl(controlServer, config.control);
   state.audit.subscribe((e) => log.info({ audit: e }, e.decision === 'allow' ? 'request relayed' : 'request refused'));

@@ -1,5 +1,4 @@
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ApiError } from '../errors.ts';
+import { HttpError } from '../../vault/http/reply.ts';
 
 export interface FieldProblem {
   field: string;
@@ -7,8 +6,8 @@ export interface FieldProblem {
 }
 
 /** Why a claim was refused or failed; the route answers with exactly this status, code and message. */
-export class ClaimError extends ApiError {
-  constructor(status: ContentfulStatusCode, code: string, message: string, details: FieldProblem[] = []) {
+export class ClaimError extends HttpError {
+  constructor(status: number, code: string, message: string, details: FieldProblem[] = []) {
     super(status, code, message, details);
   }
 

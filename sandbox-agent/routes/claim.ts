@@ -1,9 +1,9 @@
-import { type Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { type Reply, errorReply, json } from '../../vault/http/reply.ts';
+import type { HttpRequest } from '../../vault/http/request.ts';
+import { Router } from '../../vault/http/router.ts';
 import { ClaimError } from '../claim/claim-error.ts';
 import { type ClaimPlan, carryOutClaim, planClaim } from '../claim/run.ts';
 import { maxClaimBodyBytes } from '../claim/validate.ts';
-import { errorJson } from '../errors.ts';
 import type { EventLog } from '../events.ts';
 import type { AgentEventType, ClaimRequest } from '../protocol.ts';
 import type { AgentState } from '../state.ts';
@@ -22,45 +22,38 @@ async function startTerminal(launch: TerminalLaunch, events: EventLog): Promise<
  * POST /claim turns the warm agent into one session's agent (one claim per agent lifetime, unless it
  * fails: then the agent is warm again). POST /harness/restart starts the harness again.
  */
-export function claimRoutes(state: AgentState): Hono {
-  const app = new Hono();
+export function claimRoutes(state: AgentState): Router {
   /** The session whose claim is in progress: a concurrent second claim is refused like a later one. */
   let claiming: string | null = null;
   const holder = () => state.claim?.session ?? claiming;
   const maxBytes = maxClaimBodyBytes(state.limits);
+  const tooLarge = `a claim body is at most ${maxBytes} bytes; upload larger files with the files API after the claim`;
 
-  app.post('/claim', bodyLimit({ maxSize: maxBytes, onError: (c) => errorJson(c, 413, 'too_large', `a claim body is at most ${maxBytes} bytes; upload larger files with the files API after the claim`) }), async (c) => {
-    if (holder()) return alreadyClaimed(c, holder());
-    let plan: ClaimPlan;
-    try {
-      plan = planClaim(await readJson(c), state);
-    } catch (err) {
-      return claimFailure(c, err);
-    }
-    if (holder()) return alreadyClaimed(c, holder());
+  const claim = async (req: HttpRequest): Promise<Reply> => {
+    if (holder()) return alreadyClaimed(holder());
+    const plan = planClaim(await readJson(req, maxBytes, tooLarge), state);
+    if (holder()) return alreadyClaimed(holder());
     claiming = plan.claim.session;
     try {
       const terminal = await carryOutClaim(plan, state.events, startTerminal);
       state.claim = withoutFileContents(plan.claim);
       state.terminal = terminal;
-      return c.json({ session: plan.claim.session, harness: terminal.harness, pid: terminal.pid, workspace: plan.paths.workspace, home: plan.paths.home });
-    } catch (err) {
-      return claimFailure(c, err);
+      return json({ session: plan.claim.session, harness: terminal.harness, pid: terminal.pid, workspace: plan.paths.workspace, home: plan.paths.home });
     } finally {
       claiming = null;
     }
-  });
+  };
 
-  app.post('/harness/restart', async (c) => {
+  const restartHarness = async (): Promise<Reply> => {
     const terminal = state.terminal;
-    if (!state.claim || !terminal) return errorJson(c, 409, 'not_claimed', 'warm: there is no harness until a claim arrives');
+    if (!state.claim || !terminal) return errorReply(409, 'not_claimed', 'warm: there is no harness until a claim arrives');
     const started = nextEvent(state.events, 'harness.started', RESTART_WAIT_MS);
     terminal.restart();
     // 202 if the old program has not let go yet: the harness.started event will say when it has.
     const status = (await started) ? 200 : 202;
-    return c.json({ harness: terminal.harness, pid: terminal.pid, running: terminal.running }, status);
-  });
-  return app;
+    return json({ harness: terminal.harness, pid: terminal.pid, running: terminal.running }, status);
+  };
+  return new Router().post('/claim', claim).post('/harness/restart', restartHarness);
 }
 
 /** Resolves true when an event of the type is appended within the time, false otherwise. */
@@ -76,8 +69,8 @@ function nextEvent(events: EventLog, type: AgentEventType, timeoutMs: number): P
   });
 }
 
-async function readJson(c: Context): Promise<unknown> {
-  const text = await c.req.text();
+async function readJson(req: HttpRequest, maxBytes: number, tooLarge: string): Promise<unknown> {
+  const text = await req.text(maxBytes, tooLarge);
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
@@ -85,14 +78,8 @@ async function readJson(c: Context): Promise<unknown> {
   }
 }
 
-function alreadyClaimed(c: Context, session: string | null) {
-  return errorJson(c, 409, 'already_claimed', `already claimed by session ${session}`);
-}
-
-/** A ClaimError becomes its own answer; anything else is a bug for app.onError (500). */
-function claimFailure(c: Context, err: unknown) {
-  if (!(err instanceof ClaimError)) throw err;
-  return errorJson(c, err.status, err.code, err.message, err.details);
+function alreadyClaimed(session: string | null): Reply {
+  return errorReply(409, 'already_claimed', `already claimed by session ${session}`);
 }
 
 /** The agent keeps the claim for /readyz and the routes; file contents can be large and are in the workspace already. */

@@ -1,10 +1,9 @@
 import { stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { type Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { HttpError, errorReply } from '../../vault/http/reply.ts';
+import { Router } from '../../vault/http/router.ts';
 import { harnessEnvironment } from '../claim/env.ts';
 import { claimPaths } from '../claim/paths.ts';
-import { errorJson } from '../errors.ts';
 import { parseExecRequest } from '../exec-request.ts';
 import { execFrames } from '../exec-run.ts';
 import type { AgentState } from '../state.ts';
@@ -14,36 +13,31 @@ import { WorkspacePathError, resolveWorkspacePath, workspaceRoot } from '../work
 export const DEFAULT_EXEC_TIMEOUT_MS = 10 * 60 * 1000;
 
 /** POST /exec: runs a command without a PTY and streams ExecFrames as NDJSON (docs/agent-api.md). */
-export function execRoutes(state: AgentState): Hono {
-  const app = new Hono();
+export function execRoutes(state: AgentState): Router {
   const maxBodyBytes = Math.ceil(state.limits.maxFileBytes / 3) * 4 + 1024 * 1024;
-  const limit = bodyLimit({ maxSize: maxBodyBytes, onError: (c) => errorJson(c, 413, 'too_large', `the exec request is larger than ${maxBodyBytes} bytes`) });
-  app.post('/exec', limit, async (c) => {
-    const body = await c.req.json().catch(() => undefined);
-    if (body === undefined) return errorJson(c, 400, 'invalid_json', 'request body must be a JSON ExecRequest');
+  return new Router().post('/exec', async (req) => {
+    const body = await req.json(maxBodyBytes, { tooLarge: `the exec request is larger than ${maxBodyBytes} bytes`, invalid: 'request body must be a JSON ExecRequest' });
     const parsed = parseExecRequest(body, state.limits);
-    if (!parsed.ok) return invalidRequest(c, parsed.issues);
+    if (!parsed.ok) throw invalidRequest(parsed.issues);
     const { request } = parsed;
     const stdin = request.stdin === undefined ? null : Buffer.from(request.stdin, 'base64');
-    if (stdin && stdin.length > state.limits.maxFileBytes) return errorJson(c, 413, 'too_large', `stdin: larger than ${state.limits.maxFileBytes} bytes`);
-    const cwd = await workingDirectory(c, state.workspace, request.cwd ?? '/');
-    if (cwd instanceof Response) return cwd;
+    if (stdin && stdin.length > state.limits.maxFileBytes) return errorReply(413, 'too_large', `stdin: larger than ${state.limits.maxFileBytes} bytes`);
+    const cwd = await workingDirectory(state.workspace, request.cwd ?? '/');
     state.events.touch('exec');
     const frames = execFrames({ argv: request.argv, env: { ...baseEnvironment(state), ...request.env }, cwd, stdin, timeoutMs: request.timeoutMs ?? Math.min(DEFAULT_EXEC_TIMEOUT_MS, state.limits.maxExecTimeoutMs) });
-    return c.body(frames, 200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+    return { status: 200, headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' }, body: frames };
   });
-  return app;
 }
 
 /** The cwd must be an existing directory inside the workspace: escapes are 403, the rest 400. */
-async function workingDirectory(c: Context, workspace: string, requested: string): Promise<string | Response> {
+async function workingDirectory(workspace: string, requested: string): Promise<string> {
   try {
     const path = await resolveWorkspacePath(await workspaceRoot(workspace), requested, { followFinalSymlink: true });
     if ((await stat(path)).isDirectory()) return path;
   } catch (err) {
-    if (err instanceof WorkspacePathError) return errorJson(c, err.status, err.code, `cwd: ${err.message}`);
+    if (err instanceof WorkspacePathError) throw new HttpError(err.status, err.code, `cwd: ${err.message}`);
   }
-  return errorJson(c, 400, 'invalid_request', `cwd: ${JSON.stringify(requested)} is not a directory in the workspace`, [{ field: 'cwd', message: 'not a directory' }]);
+  throw new HttpError(400, 'invalid_request', `cwd: ${JSON.stringify(requested)} is not a directory in the workspace`, [{ field: 'cwd', message: 'not a directory' }]);
 }
 
 /**

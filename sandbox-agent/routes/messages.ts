@@ -1,8 +1,8 @@
-import { type Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { errorReply, json } from '../../vault/http/reply.ts';
+import type { HttpRequest } from '../../vault/http/request.ts';
+import { Router } from '../../vault/http/router.ts';
 import { harnessEnvironment } from '../claim/env.ts';
 import { claimPaths } from '../claim/paths.ts';
-import { errorJson } from '../errors.ts';
 import { findHarness } from '../harnesses/index.ts';
 import { Conversation } from '../messages/conversation.ts';
 import { isMessageHarness } from '../messages/driver.ts';
@@ -20,8 +20,7 @@ const TURN_TYPES: ReadonlySet<string> = new Set(TURN_EVENT_TYPES);
  * turn.finished or error. The turn belongs to the agent, not the request: a client that goes away
  * stops reading, not the turn. POST /message/abort stops it (docs/agent-api.md).
  */
-export function messageRoutes(state: AgentState): Hono {
-  const app = new Hono();
+export function messageRoutes(state: AgentState): Router {
   let conversation: { session: string; value: Conversation } | null = null;
   const conversationOf = (claim: ClaimRequest): Conversation | string => {
     if (conversation?.session === claim.session) return conversation.value;
@@ -32,37 +31,34 @@ export function messageRoutes(state: AgentState): Hono {
     return conversation.value;
   };
 
-  const limit = bodyLimit({ maxSize: MAX_MESSAGE_BYTES + 1024, onError: (c) => errorJson(c, 413, 'too_large', `a message is at most ${MAX_MESSAGE_BYTES} bytes`) });
-  app.post('/message', limit, async (c) => {
-    const text = await readText(c);
-    if (text instanceof Response) return text;
-    if (!state.claim) return errorJson(c, 409, 'not_claimed', 'warm: there is no harness until a claim arrives');
+  const postMessage = async (req: HttpRequest) => {
+    const text = await readText(req);
+    if (!state.claim) return errorReply(409, 'not_claimed', 'warm: there is no harness until a claim arrives');
     const target = conversationOf(state.claim);
-    if (typeof target === 'string') return errorJson(c, 409, 'not_a_message_harness', target);
-    if (!state.terminal?.running) return errorJson(c, 409, 'harness_not_running', `the harness ${state.claim.harness} is not running; restart it (POST /v1/harness/restart)`);
-    if (target.runningTurn) return errorJson(c, 409, 'turn_running', `turn ${target.runningTurn} is still running; wait for it or abort it (POST /v1/message/abort)`);
-    return c.body(turnStream(state, target, text), 200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-  });
+    if (typeof target === 'string') return errorReply(409, 'not_a_message_harness', target);
+    if (!state.terminal?.running) return errorReply(409, 'harness_not_running', `the harness ${state.claim.harness} is not running; restart it (POST /v1/harness/restart)`);
+    if (target.runningTurn) return errorReply(409, 'turn_running', `turn ${target.runningTurn} is still running; wait for it or abort it (POST /v1/message/abort)`);
+    return { status: 200, headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' }, body: turnStream(state, target, text) };
+  };
 
-  app.post('/message/abort', (c) => {
+  const abort = () => {
     if (state.claim && !isMessageHarness(findHarness(state.claim.harness))) {
-      return errorJson(c, 409, 'not_a_message_harness', `harness ${state.claim.harness} has no message API, so no turn to abort`);
+      return errorReply(409, 'not_a_message_harness', `harness ${state.claim.harness} has no message API, so no turn to abort`);
     }
     const running = conversation?.session === state.claim?.session ? conversation?.value : undefined;
     const turn = running?.runningTurn ?? null;
-    return c.json({ aborted: running?.abort() ?? false, turn });
-  });
-  return app;
+    return json({ aborted: running?.abort() ?? false, turn });
+  };
+  return new Router().post('/message', postMessage).post('/message/abort', abort);
 }
 
-async function readText(c: Context): Promise<string | Response> {
-  const body: unknown = await c.req.json().catch(() => undefined);
-  if (body === undefined) return errorJson(c, 400, 'invalid_json', 'request body must be JSON: {"text": "…"}');
+async function readText(req: HttpRequest): Promise<string> {
+  const body = await req.json(MAX_MESSAGE_BYTES + 1024, { tooLarge: `a message is at most ${MAX_MESSAGE_BYTES} bytes`, invalid: 'request body must be JSON: {"text": "…"}' });
   const r = new Reader();
   const object = r.object(body, []);
   const text = object ? r.string(object.text, ['text'], { min: 1, max: MAX_MESSAGE_BYTES, check: withoutNul }) : undefined;
   for (const key of object ? unknownKeys(object, ['text']) : []) r.fail([key], 'is not a message field');
-  if (text === undefined || r.issues.length > 0) return invalidRequest(c, r.issues);
+  if (text === undefined || r.issues.length > 0) throw invalidRequest(r.issues);
   return text;
 }
 

@@ -9,12 +9,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EventLog } from '../../sandbox-agent/events.ts';
 import { fileRoutes } from '../../sandbox-agent/routes/files.ts';
 import { DEFAULT_LIMITS } from '../../sandbox-agent/state.ts';
+import { Router, createRouterServer } from '../../vault/http/router.ts';
 import { type RunningAgent, startAgent } from '../support/agent.ts';
 
 let agent: RunningAgent;
@@ -333,9 +332,9 @@ describe('small limits (routes mounted in-process)', () => {
 
   beforeAll(async () => {
     workspace = mkdtempSync(join(tmpdir(), 'lap-files-limits-'));
-    const app = new Hono().route('/v1', fileRoutes({ workspace, events: new EventLog(), limits: { ...DEFAULT_LIMITS, maxFileBytes: 1000, maxArchiveBytes: 10_000 }, claim: null, terminal: null }));
-    const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
-    await new Promise((resolve) => server.once('listening', resolve));
+    const routes = new Router().mount('/v1', fileRoutes({ workspace, events: new EventLog(), limits: { ...DEFAULT_LIMITS, maxFileBytes: 1000, maxArchiveBytes: 10_000 }, claim: null, terminal: null }));
+    const server = createRouterServer(routes);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     close = () => server.close();
   });

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventLog } from '../../sandbox-agent/events.ts';
-import { createAgentApp } from '../../sandbox-agent/app.ts';
 import { createAgentServer } from '../../sandbox-agent/server.ts';
 import type { TtyServerMessage } from '../../sandbox-agent/protocol.ts';
 import { type AgentState, DEFAULT_LIMITS } from '../../sandbox-agent/state.ts';
@@ -59,7 +58,7 @@ async function startTty(launch: Partial<TerminalLaunch> = {}): Promise<TtyAgent>
 }
 
 async function listen(state: AgentState): Promise<Server> {
-  const server = createAgentServer(createAgentApp(state, TOKEN), state, TOKEN);
+  const server = createAgentServer(state, TOKEN);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   cleanups.push(() => new Promise((resolve) => {
     server.close(resolve);
