@@ -18,8 +18,12 @@ const AGENT: BundleSpec = {
  * V8 flags for the agent process. A 1 MiB semi-space keeps the young generation small; the agent
  * allocates little, so the extra scavenges cost little. Without Maglev (V8's mid-tier compiler) ~1.5
  * MiB less per idle agent: its code is not pulled into memory; hot code still reaches TurboFan.
+ * TurboFan after 20 000 calls of a function instead of 3 000: the screen mirror's first fill calls
+ * xterm's setCell once per cell (4 800 at 120×40), and the first TurboFan compile maps ~5.5 MiB of the
+ * compiler's code into the process. Screens up to ~250×75 now stay below it until real output
+ * arrives, which reaches 20 000 calls within a few hundred lines (docs/benchmarks.md).
  */
-export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--no-maglev'];
+export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--no-maglev', '--invocation-count-for-turbofan=20000'];
 
 /**
  * Variables for the agent's own environment (merge them into the env it is spawned with; nothing the
