@@ -24,6 +24,12 @@ export interface ExitStatus {
 /** How long restart() waits after SIGHUP before it sends SIGKILL. */
 const RESTART_KILL_AFTER_MS = 3_000;
 
+/** A PTY read at least this large says output is coming in bulk (Linux hands out at most ~4 KiB per read). */
+const BULK_READ_BYTES = 2048;
+/** How much bulk output is gathered into one frame, and for how long at most. */
+const OUTPUT_GATHER_BYTES = 64 * 1024;
+const OUTPUT_GATHER_MS = 2;
+
 /** Full reset, sent through the screen and to every viewer when the program is started again. */
 const RESET_TERMINAL = Buffer.from('\x1bc');
 
@@ -60,6 +66,9 @@ export class Terminal {
   #paused = false;
   #restartPending = false;
   #killTimer: NodeJS.Timeout | null = null;
+  #gathered: Buffer[] = [];
+  #gatheredBytes = 0;
+  #gatherTimer: NodeJS.Timeout | null = null;
 
   constructor(launch: TerminalLaunch, events: EventLog) {
     const size = checkTerminalSize(launch.cols, launch.rows);
@@ -140,6 +149,7 @@ export class Terminal {
   /** Resizes the PTY and the screen mirror; throws a RangeError naming the field if out of bounds. */
   resize(cols: unknown, rows: unknown): void {
     const size = checkTerminalSize(cols, rows);
+    this.#flushGathered(); // output printed at the old size is parsed at the old size
     this.#pty?.resize(size.cols, size.rows);
     this.#screen.resize(size.cols, size.rows);
   }
@@ -162,13 +172,37 @@ export class Terminal {
     this.#events.append('harness.started', { harness: this.harness, pid: pty.pid });
   }
 
+  /**
+   * Output goes out at once, unless it comes in bulk: a read that filled most of the PTY's buffer
+   * means more is waiting, so reads are gathered for up to OUTPUT_GATHER_MS or OUTPUT_GATHER_BYTES
+   * and sent as one frame. Keystroke echoes and prompts are never held; bulk output costs every hop
+   * after the agent (gateway, lap) one frame per 64 KiB instead of one per ~4 KiB read.
+   */
   #output(chunk: Buffer): void {
-    this.#screen.write(chunk);
-    this.#viewers.broadcast(chunk);
+    if (this.#gathered.length === 0 && chunk.length < BULK_READ_BYTES) return this.#send(chunk);
+    this.#gathered.push(chunk);
+    this.#gatheredBytes += chunk.length;
+    if (this.#gatheredBytes >= OUTPUT_GATHER_BYTES) this.#flushGathered();
+    else this.#gatherTimer ??= setTimeout(this.#flushGathered, OUTPUT_GATHER_MS);
+  }
+
+  readonly #flushGathered = (): void => {
+    if (this.#gatherTimer) clearTimeout(this.#gatherTimer);
+    this.#gatherTimer = null;
+    const chunks = this.#gathered;
+    this.#gathered = [];
+    this.#gatheredBytes = 0;
+    if (chunks.length > 0) this.#send(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+  };
+
+  #send(bytes: Buffer): void {
+    this.#screen.write(bytes);
+    this.#viewers.broadcast(bytes);
     this.#events.touch('output');
   }
 
   #exited(exitCode: number, signalNumber: number | undefined): void {
+    this.#flushGathered(); // the program's last output goes before its exit message
     const signal = signalNumber ? (SIGNAL_NAMES.get(signalNumber) ?? String(signalNumber)) : null;
     this.#exitStatus = { code: signal ? null : exitCode, signal };
     this.#pty = null;

@@ -224,6 +224,19 @@ describe('TTY bytes and flow control', () => {
     expect((await agent.terminal.visibleText()).some((l) => l.startsWith('x😀y'))).toBe(true);
   });
 
+  it('sends bulk output whole, gathered into frames far larger than a PTY read, and the exit after its last byte', async () => {
+    const agent = await startTty({ file: '/bin/sh', args: ['-c', 'stty -echo; read go; head -c 3000000 /dev/zero | tr "\\0" "z"; exit 7'] });
+    const viewer = await agent.viewer();
+    viewer.type('go\r');
+    await viewer.waitFor(() => controls(viewer, 'exit').length === 1, 'the exit');
+    const output = Buffer.concat(viewer.frames);
+    expect(output.length).toBe(3_000_000);
+    expect(output.every((byte) => byte === 0x7a)).toBe(true);
+    // Linux hands out at most ~4 KiB per PTY read: 3 MB would be ~730 frames if each read were one.
+    expect(viewer.frames.length).toBeLessThan(300);
+    expect(controls(viewer, 'exit')).toEqual([{ type: 'exit', code: 7, signal: null }]);
+  });
+
   it('keeps memory bounded under yes | head -c 200000000 with a viewer that never reads', { timeout: 300_000 }, async () => {
     const agent = await startTty({ file: '/bin/sh', args: ['-c', 'stty -echo; echo ready; read go; yes | head -c 200000000'] });
     await untilScreen(agent.terminal, (lines) => lines[0] === 'ready', 'the program to be ready');
