@@ -42,6 +42,7 @@ function sequencedLog() {
 
 const log = sequencedLog();
 let cancelled = 0;
+let bodyOutcome = '';
 let server: Server;
 let base: string;
 
@@ -49,6 +50,10 @@ beforeAll(async () => {
   const routes = new Router()
     .get('/open', () => json({ open: true }))
     .post('/echo', async (req) => json({ got: await req.json(LIMIT, { tooLarge: 'echo: at most 1000 bytes', invalid: 'echo: not JSON' }) }))
+    .post('/record', async (req) => {
+      bodyOutcome = await req.text(LIMIT, 'too large').then(() => 'read', (err: Error) => err.message);
+      return json({});
+    })
     .get('/refuse', () => {
       throw new HttpError(409, 'busy', 'try later', [{ field: 'x', message: 'y' }]);
     })
@@ -126,6 +131,15 @@ describe('request bodies', () => {
     await new Promise((resolve) => socket.once('close', resolve));
     expect(received).toMatch(/^HTTP\/1\.1 413 /);
     expect(received.toLowerCase()).toContain('connection: close');
+  });
+
+  it('stops waiting for a body when the client goes away halfway through it', async () => {
+    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    socket.write(`POST /v1/record HTTP/1.1\r\nhost: t\r\nauthorization: Bearer ${TOKEN}\r\ncontent-length: 100\r\n\r\nonly ten b`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.destroy();
+    await expect.poll(() => bodyOutcome).not.toBe('');
+    expect(bodyOutcome).not.toBe('read');
   });
 });
 

@@ -52,6 +52,7 @@ export class HttpRequest {
         chunks.push(chunk);
       };
       const onEnd = () => finish(null);
+      // A client that goes away mid-body ends the read with an 'aborted' error (tests/vault/http.test.ts).
       this.raw.on('data', onData).on('end', onEnd).on('error', finish);
     });
   }
