@@ -87,6 +87,13 @@ describe('routing and errors', () => {
     expect(await response.json()).toEqual({ error: { code: 'not_found', message: 'no route GET /v1/echo', details: [] } });
   });
 
+  it('answers HEAD with the GET route, without a body', async () => {
+    const response = await fetch(`${base}/v1/open`, { method: 'HEAD' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-length')).toBe(String('{"open":true}'.length));
+    expect(await response.text()).toBe('');
+  });
+
   it('refuses a missing or wrong token with 401 before the route runs, and lets open paths through', async () => {
     expect((await fetch(`${base}/v1/refuse`)).status).toBe(401);
     expect((await fetch(`${base}/v1/refuse`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);

@@ -72,6 +72,7 @@ async function answer(router: Router, { guards = [] }: ServeOptions, raw: Incomi
 }
 
 function route(router: Router, req: HttpRequest): Reply | Promise<Reply> {
-  const handler = router.find(req.method, req.path);
+  // HEAD runs the GET route; node:http leaves the body out of the answer.
+  const handler = router.find(req.method, req.path) ?? (req.method === 'HEAD' ? router.find('GET', req.path) : undefined);
   return handler ? handler(req) : errorReply(404, 'not_found', `no route ${req.method} ${req.path}`);
 }
