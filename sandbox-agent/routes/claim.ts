@@ -2,7 +2,7 @@ import { type Reply, errorReply, json } from '../../vault/http/reply.ts';
 import type { HttpRequest } from '../../vault/http/request.ts';
 import { Router } from '../../vault/http/router.ts';
 import { ClaimError } from '../claim/claim-error.ts';
-import { type ClaimPlan, carryOutClaim, planClaim } from '../claim/run.ts';
+import { carryOutClaim, planClaim } from '../claim/run.ts';
 import { maxClaimBodyBytes } from '../claim/validate.ts';
 import type { EventLog } from '../events.ts';
 import type { AgentEventType, ClaimRequest } from '../protocol.ts';
