@@ -21,8 +21,6 @@ export interface ReadyVault {
   caPem: string;
 }
 
-const HEALTH_TIMEOUT_MS = 5_000;
-
 export function startVault(layout: SandboxLayout, slot: VethSlot, user: SystemUser, vault: ResolvedConfig['vault']): StartedVault {
   const controlToken = randomBytes(32).toString('hex');
   const command = prepareVault({
