@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { requireBearer, tokenMatches } from '../vault/http/bearer.ts';
+import { refuseUpgrade } from '../vault/http/reply.ts';
 import { createRouterServer } from '../vault/http/router.ts';
 import { agentRoutes } from './app.ts';
 import type { AgentState } from './state.ts';
@@ -14,16 +15,11 @@ export function createAgentServer(state: AgentState, token: string): Server {
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     // Checked on the raw request, so an unauthorized client gets 401 before any upgrade.
-    if (!tokenMatches(req.headers.authorization, token)) return refuse(socket, 401, 'missing or wrong bearer token');
-    if (new URL(req.url ?? '/', 'http://agent').pathname !== '/v1/tty') return refuse(socket, 404, `no WebSocket route ${req.url}`);
+    if (!tokenMatches(req.headers.authorization, token)) return refuseUpgrade(socket, 401, 'unauthorized', 'missing or wrong bearer token');
+    if (new URL(req.url ?? '/', 'http://agent').pathname !== '/v1/tty') return refuseUpgrade(socket, 404, 'not_found', `no WebSocket route ${req.url}`);
     loadTtyUpgrade()
       .then(({ handleTtyUpgrade }) => handleTtyUpgrade(state, req, socket, head))
       .catch(() => socket.destroy());
   });
   return server;
-}
-
-function refuse(socket: Duplex, status: number, message: string) {
-  const body = JSON.stringify({ error: { code: status === 401 ? 'unauthorized' : 'not_found', message, details: [] } });
-  socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Not Found'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }

@@ -25,6 +25,7 @@ const CR = 0x0d;
  * line feeds follow the cut inside that plain stretch. The caller checks the emulator's state.
  */
 export function scrolledAwayPrefix(bytes: Uint8Array, lineFeedsAfter: number): number {
+  if (bytes.length <= lineFeedsAfter) return 0; // too short to hold the line feeds: not worth a scan
   const plain = Buffer.from(bytes.buffer, bytes.byteOffset, plainLength(bytes));
   let feedsAfter = 0;
   for (let i = plain.lastIndexOf(LF); i >= 1; i = plain.lastIndexOf(LF, i - 1)) {

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { refuseUpgrade } from '../../vault/http/reply.ts';
 import type { TtyServerMessage } from '../protocol.ts';
 import type { AgentState } from '../state.ts';
 import { parseControlMessage } from './control.ts';
@@ -21,7 +22,7 @@ const webSockets = new WebSocketServer({ noServer: true, maxPayload: MAX_INPUT_F
 /** GET /v1/tty (auth already checked): attaches a viewer to the harness's terminal, or 409 before a claim. */
 export function handleTtyUpgrade(state: AgentState, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   const terminal = state.terminal;
-  if (!terminal) return refuseUnclaimed(socket);
+  if (!terminal) return refuseUpgrade(socket, 409, 'conflict', 'no harness: the sandbox has not been claimed');
   webSockets.handleUpgrade(req, socket, head, (ws) => serveViewer(terminal, ws));
 }
 
@@ -68,9 +69,4 @@ class WebSocketViewer implements ViewerConnection {
 function asBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-}
-
-function refuseUnclaimed(socket: Duplex): void {
-  const body = JSON.stringify({ error: { code: 'conflict', message: 'no harness: the sandbox has not been claimed', details: [] } });
-  socket.end(`HTTP/1.1 409 Conflict\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }

@@ -1,5 +1,5 @@
-import type { ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import { type Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 /** What a route answers: a status, headers and a body, written by `sendReply`. */
@@ -53,4 +53,10 @@ export function sendReply(res: ServerResponse, { status, headers = {}, body }: R
   // A client that leaves, or a source that fails, ends the response early; pipeline destroys the
   // source either way, which is how a streaming route learns to stop (a web stream's cancel()).
   pipeline(source, res).catch(() => res.destroy());
+}
+
+/** A refused WebSocket upgrade: the socket never became a ServerResponse, so the answer is written raw. */
+export function refuseUpgrade(socket: Duplex, status: number, code: string, message: string): void {
+  const body = JSON.stringify(errorBody(code, message));
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
