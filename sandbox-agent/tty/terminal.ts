@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { type IPty, spawn as spawnPty } from 'node-pty';
 import type { EventLog } from '../events.ts';
@@ -29,6 +30,9 @@ const BULK_READ_BYTES = 2048;
 /** How much bulk output is gathered into one frame, and for how long at most. */
 const OUTPUT_GATHER_BYTES = 64 * 1024;
 const OUTPUT_GATHER_MS = 2;
+
+/** While the PTY is paused, how often to look whether the program has exited (node-pty's grace is 200 ms). */
+const EXIT_WATCH_MS = 50;
 
 /** Full reset, sent through the screen and to every viewer when the program is started again. */
 const RESET_TERMINAL = Buffer.from('\x1bc');
@@ -66,6 +70,7 @@ export class Terminal {
   #paused = false;
   #restartPending = false;
   #killTimer: NodeJS.Timeout | null = null;
+  #exitWatch: NodeJS.Timeout | null = null;
   #gathered: Buffer[] = [];
   #gatheredBytes = 0;
   #gatherTimer: NodeJS.Timeout | null = null;
@@ -166,6 +171,7 @@ export class Terminal {
     this.#pty = pty;
     this.#exitStatus = null;
     if (this.#paused) pty.pause();
+    this.#watchExitWhilePaused();
     // With encoding null node-pty hands over Buffers, whatever its typings say: no decoding on the way.
     pty.onData((chunk) => this.#output(chunk as unknown as Buffer));
     pty.onExit(({ exitCode, signal }) => this.#exited(exitCode, signal));
@@ -206,6 +212,7 @@ export class Terminal {
     const signal = signalNumber ? (SIGNAL_NAMES.get(signalNumber) ?? String(signalNumber)) : null;
     this.#exitStatus = { code: signal ? null : exitCode, signal };
     this.#pty = null;
+    this.#watchExitWhilePaused();
     if (this.#killTimer) clearTimeout(this.#killTimer);
     this.#killTimer = null;
     this.#events.append('harness.exited', { harness: this.harness, ...this.#exitStatus });
@@ -222,9 +229,39 @@ export class Terminal {
     this.#paused = behind;
     if (behind) this.#pty?.pause();
     else this.#pty?.resume();
+    this.#watchExitWhilePaused();
+  }
+
+  /**
+   * node-pty reports an exit only once the PTY's read side has closed, and destroys that side unread
+   * 200 ms after the program exited: a PTY paused for a slow viewer would lose the program's last
+   * output. So while paused, a program found gone gets its PTY read again; what is left to read is at
+   * most the PTY's own buffer, which the viewers' and the mirror's bounds have room for.
+   */
+  #watchExitWhilePaused(): void {
+    if (this.#exitWatch) clearInterval(this.#exitWatch);
+    this.#exitWatch = null;
+    const pty = this.#pty;
+    if (!this.#paused || !pty) return;
+    this.#exitWatch = setInterval(() => {
+      if (!processGone(pty.pid)) return;
+      if (this.#exitWatch) clearInterval(this.#exitWatch);
+      this.#exitWatch = null;
+      pty.resume();
+    }, EXIT_WATCH_MS).unref();
   }
 
   #logDetached(reason?: string): void {
     this.#events.append('tty.detached', { viewers: this.#viewers.size, ...(reason ? { reason } : {}) });
+  }
+}
+
+/** Whether a process has exited: no longer in /proc, or a zombie waiting to be reaped. */
+function processGone(pid: number): boolean {
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    return state === 'Z' || state === 'X';
+  } catch {
+    return true;
   }
 }

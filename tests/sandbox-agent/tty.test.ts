@@ -13,7 +13,7 @@ import { createAgentServer } from '../../sandbox-agent/server.ts';
 import type { TtyServerMessage } from '../../sandbox-agent/protocol.ts';
 import { type AgentState, DEFAULT_LIMITS } from '../../sandbox-agent/state.ts';
 import { startTerminal, type Terminal, type TerminalLaunch } from '../../sandbox-agent/tty/terminal.ts';
-import { VIEWER_FLOW } from '../../sandbox-agent/tty/viewers.ts';
+import { VIEWER_FLOW, type ViewerConnection } from '../../sandbox-agent/tty/viewers.ts';
 import { CLOSE_DROPPED } from '../../sandbox-agent/tty/websocket.ts';
 import { render, TtyViewer } from './tty-client.ts';
 
@@ -235,6 +235,20 @@ describe('TTY bytes and flow control', () => {
     // Linux hands out at most ~4 KiB per PTY read: 3 MB would be ~730 frames if each read were one.
     expect(viewer.frames.length).toBeLessThan(300);
     expect(controls(viewer, 'exit')).toEqual([{ type: 'exit', code: 7, signal: null }]);
+  });
+
+  it('loses no output of a program that exits while a slow viewer holds the PTY paused', async () => {
+    const agent = await startTty({ file: '/bin/sh', args: ['-c', 'stty -echo; read go; printf first; sleep 0.5; printf TAIL-$((40+2)); exit 5'] });
+    const viewer = await agent.viewer();
+    // A viewer whose socket never takes anything: after the first output the PTY pauses for it.
+    const stalled: ViewerConnection = { bufferedAmount: 2 * VIEWER_FLOW.highWaterBytes, sendBytes: () => {}, sendMessage: () => {}, drop: () => {} };
+    agent.terminal.attach(stalled);
+    cleanups.push(() => agent.terminal.detach(stalled));
+    viewer.type('go\r');
+    await viewer.waitFor(() => agent.terminal.paused, 'the PTY to pause');
+    await viewer.waitFor(() => controls(viewer, 'exit').length === 1, 'the exit');
+    expect(viewer.text).toContain('firstTAIL-42');
+    expect(controls(viewer, 'exit')).toEqual([{ type: 'exit', code: 5, signal: null }]);
   });
 
   it('keeps memory bounded under yes | head -c 200000000 with a viewer that never reads', { timeout: 300_000 }, async () => {
