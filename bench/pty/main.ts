@@ -76,13 +76,8 @@ const METHOD = [
 ].join('\n');
 
 const FINDINGS = [
-  'Where the time goes (perf on the agent during the bulk run, 2-CPU VM): about 43 % kernel (the PTY read the',
-  'baseline also pays, plus a loopback socket write per read) and 33 % JavaScript, mostly the headless',
-  'emulator: xterm.js parses this file at about 68 MB/s on one core and `yes` output at about 20 MB/s, on',
-  'the agent\'s main thread. Gathering PTY reads into larger frames did not raise the figure and delayed',
-  'echoes; a worker thread for the emulator reached only about 40 MB/s for node-pty plus the parser alone on 2',
-  'CPUs (and costs an isolate), so neither was kept. Idle RSS: "Sandbox agent memory" below says what each',
-  'change saved and what the rest is.',
+  'Where the time goes and what changed: "PTY bulk output: what changed" below; idle RSS: "Sandbox agent',
+  'memory" below.',
 ].join('\n');
 
 function report(results: PtyBenchResults): void {
