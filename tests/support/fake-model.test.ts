@@ -25,7 +25,8 @@ function loopbackLookup(_host: string, options: LookupOptions, callback: LookupC
 
 beforeAll(async () => {
   model = await startFakeModel();
-  agent = new Agent({ connect: { ca: model.caPem, lookup: loopbackLookup } });
+  // HTTP/1.1 unless a test asks for h2 (undici 8 offers h2 by default).
+  agent = new Agent({ allowH2: false, connect: { ca: model.caPem, lookup: loopbackLookup } });
 });
 afterAll(async () => {
   await agent?.close();
@@ -285,7 +286,8 @@ describe('recording and routing', () => {
     expect(model.requests[0]?.body).toEqual({ model: 'gpt-5', input: 'compressed hello' });
   });
 
-  it('holds a reply while the script is pending and records a turn the client aborted', async () => {
+  it.each(['HTTP/1.1', 'HTTP/2'])('holds a reply while the script is pending and records a turn the client aborted (%s)', async (protocol) => {
+    const dispatcher = protocol === 'HTTP/2' ? new Agent({ allowH2: true, connect: { ca: model.caPem, lookup: loopbackLookup } }) : agent;
     let called!: () => void;
     let release!: () => void;
     const scriptCalled = new Promise<void>((r) => (called = r));
@@ -293,7 +295,7 @@ describe('recording and routing', () => {
     model.script(async () => (called(), await released, { text: 'too late' }));
     const abort = new AbortController();
     const turn = undiciFetch(`${base('api.anthropic.com')}/v1/messages`, {
-      method: 'POST', dispatcher: agent, signal: abort.signal, headers: anthropicHeaders, body: JSON.stringify(anthropicBody({ stream: true })),
+      method: 'POST', dispatcher, signal: abort.signal, headers: anthropicHeaders, body: JSON.stringify(anthropicBody({ stream: true })),
     }).catch((err: Error) => err.name);
     await scriptCalled;
     abort.abort();
@@ -304,6 +306,7 @@ describe('recording and routing', () => {
     const next = await post(`${base('api.anthropic.com')}/v1/messages`, anthropicBody(), anthropicHeaders);
     expect(JSON.parse(next.text).content[0].text).toBe('next turn');
     expect(model.requests.map((r) => r.aborted)).toEqual([true, false]);
+    if (dispatcher !== agent) await dispatcher.close();
   });
 
   it('serves plain HTTP and HTTPS by address with the same routes', async () => {
@@ -320,7 +323,7 @@ describe('closing', () => {
   it('close() finishes while requests are still waiting for a reply, over HTTP/2 and HTTP/1.1', async () => {
     const other = await startFakeModel({ script: () => new Promise(() => {}) });
     const h2 = new Agent({ allowH2: true, connect: { ca: other.caPem, lookup: loopbackLookup } });
-    const h1 = new Agent({ connect: { ca: other.caPem, lookup: loopbackLookup } });
+    const h1 = new Agent({ allowH2: false, connect: { ca: other.caPem, lookup: loopbackLookup } });
     try {
       const pending = [h2, h1].map((dispatcher) =>
         undiciFetch(`https://api.openai.com:${other.httpsPort}/v1/responses`, { method: 'POST', dispatcher, body: '{"model":"m","input":"hold"}' }).then(

@@ -148,6 +148,8 @@ type Res = {
   writeHead(status: number, headers?: Record<string, string | number>): unknown;
   write(chunk: string): boolean;
   end(chunk?: string): unknown;
+  /** HTTP/2 only: its `aborted` says the client reset the stream. */
+  stream?: { aborted: boolean };
 };
 
 interface State {
@@ -170,7 +172,8 @@ async function receive(req: IncomingMessage | Http2ServerRequest, res: Res, requ
   requests.push(record);
   let finished = false;
   res.on('finish', () => (finished = true));
-  res.on('close', () => (record.aborted = !finished));
+  // Over HTTP/2 a reset stream also emits 'finish' (Node's compat layer), so the stream says it instead.
+  res.on('close', () => (record.aborted = !finished || res.stream?.aborted === true));
   try {
     record.body = parseBody(decodeBody(await readBody(req), headers['content-encoding']));
     return record;

@@ -68,9 +68,10 @@ export interface CountingClient {
   get(path: string): Promise<{ status: number; body: string }>;
 }
 
-/** One keep-alive connection to the vault, as a sandbox client would open it to `name`. */
+/** One HTTP/1.1 keep-alive connection to the vault, as a sandbox client would open it to `name`. */
 export function connectThroughVault(scheme: 'https' | 'http', name: string, port: number, caPem: string): CountingClient {
-  const client = new Client(`${scheme}://${name}:${port}`, { connect: { ca: caPem, lookup: loopbackLookup }, pipelining: 1 });
+  // allowH2 false: undici 8 offers h2 by default, and these tests count HTTP/1.1 keep-alive connections.
+  const client = new Client(`${scheme}://${name}:${port}`, { allowH2: false, connect: { ca: caPem, lookup: loopbackLookup }, pipelining: 1 });
   let connects = 0;
   let disconnects = 0;
   client.on('connect', () => connects++);
