@@ -36,6 +36,8 @@ function openPool(target: Target, host: string, connections: number): Pool {
   return new Pool(`https://${host}:${target.port}`, {
     connections,
     pipelining: 1,
+    // HTTP/1.1 on purpose, as most sandboxed clients speak it (curl, Python, Node's https); undici 8 would offer h2.
+    allowH2: false,
     headersTimeout: TIMEOUT_MS,
     bodyTimeout: TIMEOUT_MS,
     connect: { ca: target.caPem, lookup, timeout: TIMEOUT_MS },

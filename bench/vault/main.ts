@@ -1,6 +1,6 @@
 // bench/vault: the same load client against the same local HTTPS upstream, direct and through the real
 // vault, in one run; prints each figure beside its baseline and records the table in docs/benchmarks.md.
-//   npm run bench:vault                    full run, about two minutes
+//   npm run bench:vault                    full run, about three minutes
 //   BENCH_QUICK=1 npm run bench:vault      smoke run with short phases; leaves the doc alone
 //   BENCH_VAULT_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof'   extra node flags for the vault only
 //   BENCH_VAULT_UPSTREAM_HTTP1=1           the vault's upstream.http2 off (HTTP/1.1 pools upstream)
@@ -17,8 +17,8 @@ import { startBenchTargets, WARM_HOST } from './setup.ts';
 const QUICK = process.env.BENCH_QUICK === '1';
 const UPSTREAM_HTTP2 = process.env.BENCH_VAULT_UPSTREAM_HTTP1 !== '1';
 const SETTINGS: BenchSettings = QUICK
-  ? { warmupMs: 300, measureMs: 1_500, concurrency: 16, sseCount: 10, rssLoadS: 15, rssEveryS: 5, rssEarlyS: 5 }
-  : { warmupMs: 3_000, measureMs: 5_000, concurrency: 16, sseCount: 50, rssLoadS: 60, rssEveryS: 5, rssEarlyS: 10 };
+  ? { jitWarmupMs: 1_000, warmupMs: 300, measureMs: 1_500, concurrency: 16, sseCount: 10, rssLoadS: 15, rssEveryS: 5, rssEarlyS: 5 }
+  : { jitWarmupMs: 10_000, warmupMs: 3_000, measureMs: 5_000, concurrency: 16, sseCount: 50, rssLoadS: 60, rssEveryS: 5, rssEarlyS: 10 };
 /** Every phase is bounded on its own; this only catches a hang. */
 const WATCHDOG_MS = 5 * 60_000;
 const DOC_PATH = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
@@ -26,9 +26,9 @@ const LOAD_SCRIPT = fileURLToPath(new URL('./load.ts', import.meta.url));
 
 async function runBench(group: ChildGroup, dir: string): Promise<BenchResults> {
   const vaultNodeFlags = (process.env.BENCH_VAULT_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const { vault, upstreamPid, paths } = await startBenchTargets(group, dir, vaultNodeFlags, UPSTREAM_HTTP2);
+  const { vault, upstreamPid, floorPid, paths } = await startBenchTargets(group, dir, vaultNodeFlags, UPSTREAM_HTTP2);
   progress(`upstream on :${paths.direct.port}, vault (pid ${vault.pid}, upstream ${UPSTREAM_HTTP2 ? 'HTTP/2' : 'HTTP/1.1'}) on :${vault.ports.tls}${vaultNodeFlags.length ? ` with ${vaultNodeFlags.join(' ')}` : ''}`);
-  return measureAll(group, group.fork(LOAD_SCRIPT), { vault, upstreamPid }, paths, SETTINGS);
+  return measureAll(group, group.fork(LOAD_SCRIPT), { vault, upstreamPid, floorPid }, paths, SETTINGS);
 }
 
 function machine(): string {
@@ -39,19 +39,23 @@ function machine(): string {
 function methodNote(): string {
   const s = SETTINGS;
   return [
-    `Method: everything on loopback, in four processes (upstream, vault, load client, orchestrator) on ${availableParallelism()} CPUs: the`,
-    'vault path keeps one more busy process on the same CPUs than the direct path, so it also pays for the',
+    `Method: everything on loopback, in five processes (upstream, vault, floor proxy, load client, orchestrator) on ${availableParallelism()} CPUs:`,
+    'the vault path keeps one more busy process on the same CPUs than the direct path, so it also pays for the',
     'CPU the vault takes from the load client and the upstream. The vault runs as it ships: the bundle built',
-    `by vault/build.ts, with ${VAULT_NODE_FLAGS.join(' ')}, upstream ${UPSTREAM_HTTP2 ? 'HTTP/2 (its default)' : 'HTTP/1.1 (upstream.http2 false)'}. The load client is an undici Pool`,
-    `speaking HTTP/1.1 with ${s.concurrency} requests in flight (one at a time for the "one request at a time" rows), ${s.warmupMs / 1000} s warm-up then`,
-    `${s.measureMs / 1000} s per figure. On 2 CPUs the ${s.concurrency}-in-flight latencies are mostly queueing behind the throughput; the one-at-a-time`,
-    'rows are the time the vault adds to a request, and the added-p99 target is judged there. CPU per request: utime+stime of',
-    'the vault and of the upstream from /proc over the same requests (the RSS load phase). Direct, it sends the real',
-    'credential; through the vault, a stub that the vault swaps in the Authorization header, and the vault scrubs',
-    'every response. The upstream offers HTTP/2 and HTTP/1.1 and has one `*.bench.test` certificate. New',
-    `connections: full TLS handshake, one request, close, ${s.concurrency} at a time; warm = always ${WARM_HOST}, cold = a new`,
-    `name each time (the vault mints a leaf per name). SSE: ${s.sseCount} sequential requests on one connection, time`,
-    'until the first event. RSS: VmRSS from /proc, idle after start-up and configuration.',
+    `by vault/build.ts, with ${VAULT_NODE_FLAGS.join(' ')}, upstream ${UPSTREAM_HTTP2 ? 'HTTP/2 (its default)' : 'HTTP/1.1 (upstream.http2 false)'}, its log to a file as`,
+    `the local runtime sends it. The load client is an undici Pool speaking HTTP/1.1 with ${s.concurrency} requests in flight (one at a time`,
+    `for the "one request at a time" rows). Each path first gets ${s.jitWarmupMs / 1000} s of keep-alive traffic (a fresh vault is still`,
+    `tiering its hot path up), then each figure has ${s.warmupMs / 1000} s of warm-up and ${s.measureMs / 1000} s measured. On 2 CPUs the ${s.concurrency}-in-flight`,
+    'latencies are mostly queueing behind the throughput; the one-at-a-time rows are the time the vault adds to a',
+    'request, and the added-p99 target is judged there. CPU per request: utime+stime from /proc over the same',
+    'requests (the RSS load phase for the vault and the upstream, a run of its own for the floor proxy). Direct, it',
+    'sends the real credential; through the vault, a stub that the vault swaps in the Authorization header, and the',
+    'vault scrubs every response. The floor proxy (bench/vault/floor-proxy.ts) is the vault\'s parts doing none of',
+    'its work: node:https terminates TLS, an undici Agent with the same HTTP/2 setting forwards, the answer streams',
+    'back; no swap, scrub, policy, audit or log. The upstream offers HTTP/2 and HTTP/1.1 and has one `*.bench.test`',
+    `certificate. New connections: full TLS handshake, one request, close, ${s.concurrency} at a time; warm = always ${WARM_HOST},`,
+    `cold = a new name each time (the vault mints a leaf per name). SSE: ${s.sseCount} sequential requests on one connection,`,
+    'time until the first event. RSS: VmRSS from /proc, idle after start-up and configuration.',
   ].join('\n');
 }
 
@@ -67,7 +71,7 @@ function report(results: BenchResults): void {
   const body = [
     `Run ${date} on ${machine()}.`,
     '',
-    'Reproduce with `npm run bench:vault` (about two minutes; it starts the upstream, the real vault and the',
+    'Reproduce with `npm run bench:vault` (about three minutes; it starts the upstream, the real vault and the',
     'load client itself and stops them at the end). `BENCH_QUICK=1 npm run bench:vault` shortens every phase',
     'for a smoke run; it prints the table but does not write this file.',
     '',

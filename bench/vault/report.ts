@@ -29,8 +29,15 @@ export interface CpuPerRequest {
   upstreamUs: number;
 }
 
+/** The floor proxy (floor-proxy.ts): the vault's parts doing none of the vault's work. */
+export interface FloorFigures {
+  keepAlive: KeepAliveResult;
+  cpuUs: number;
+}
+
 export interface BenchResults {
   keepAlive: Pair<KeepAliveResult>;
+  floor: FloorFigures;
   oneAtATime: Pair<KeepAliveResult>;
   cpu: CpuPerRequest;
   sse: Pair<SseResult>;
@@ -85,17 +92,20 @@ function row(c: Comparison): Row {
 }
 
 export function buildRows(r: BenchResults): Row[] {
-  const { keepAlive: ka, oneAtATime: one, handshakesWarm: warm, handshakesCold: cold, sse, rss, cpu } = r;
+  const { keepAlive: ka, floor, oneAtATime: one, handshakesWarm: warm, handshakesCold: cold, sse, rss, cpu } = r;
   const { early, late } = rss;
   return [
     row({ measure: 'Keep-alive small JSON, requests/s', baseline: ka.direct.perSecond, vault: ka.vault.perSecond, digits: 0,
       target: `≥ ${TARGETS.minThroughputRatio}× direct`, pass: ka.vault.perSecond >= TARGETS.minThroughputRatio * ka.direct.perSecond }),
+    row({ measure: 'Floor proxy in the vault\'s place (node:https + undici, no vault work), keep-alive requests/s', baseline: ka.direct.perSecond, vault: floor.keepAlive.perSecond, digits: 0 }),
+    row({ measure: 'Keep-alive small JSON, requests/s, the vault (baseline: the floor proxy)', baseline: floor.keepAlive.perSecond, vault: ka.vault.perSecond, digits: 0 }),
     row({ measure: 'Keep-alive p50 latency, ms, 16 in flight', baseline: ka.direct.p50Ms, vault: ka.vault.p50Ms, digits: 2, diffUnit: 'ms' }),
     row({ measure: 'Keep-alive p99 latency, ms, 16 in flight', baseline: ka.direct.p99Ms, vault: ka.vault.p99Ms, digits: 2, diffUnit: 'ms' }),
     row({ measure: 'Keep-alive p50 latency, ms, one request at a time', baseline: one.direct.p50Ms, vault: one.vault.p50Ms, digits: 2, diffUnit: 'ms' }),
     row({ measure: 'Keep-alive p99 latency, ms, one request at a time', baseline: one.direct.p99Ms, vault: one.vault.p99Ms, digits: 2, diffUnit: 'ms',
       target: `added ≤ ${TARGETS.maxAddedP99Ms} ms`, pass: one.vault.p99Ms - one.direct.p99Ms <= TARGETS.maxAddedP99Ms }),
     row({ measure: 'CPU per keep-alive request, µs (baseline: the upstream)', baseline: cpu.upstreamUs, vault: cpu.vaultUs, digits: 0 }),
+    row({ measure: 'CPU per keep-alive request, µs, the vault (baseline: the floor proxy)', baseline: floor.cpuUs, vault: cpu.vaultUs, digits: 0 }),
     row({ measure: 'New TLS connections/s, warm cert cache', baseline: warm.direct.perSecond, vault: warm.vault.perSecond, digits: 0,
       target: `≥ ${TARGETS.minWarmHandshakeRatio}× direct`, pass: warm.vault.perSecond >= TARGETS.minWarmHandshakeRatio * warm.direct.perSecond }),
     row({ measure: 'New TLS connections/s, cold cert cache', baseline: cold.direct.perSecond, vault: cold.vault.perSecond, digits: 0 }),

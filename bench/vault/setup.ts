@@ -1,10 +1,12 @@
 // Brings up what the bench measures: the HTTPS upstream, then the real vault in front of it with one
-// credential, and the two ways of reaching the upstream that the load client compares.
+// credential, the floor proxy beside it, and the three ways of reaching the upstream that the load
+// client compares.
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ask, type ChildGroup } from './children.ts';
+import type { FloorSetup } from './floor-proxy.ts';
 import type { Target } from './load.ts';
 import type { UpstreamReply, UpstreamSetup } from './upstream.ts';
 import { type BenchVault, configureVault, startVaultProcess } from './vault-process.ts';
@@ -26,9 +28,12 @@ export interface Paths {
   direct: Target;
   /** To the vault's TLS port, trusting the vault's CA, with the stub. */
   vault: Target;
+  /** To the floor proxy (floor-proxy.ts), trusting its CA, with the real credential: it swaps nothing. */
+  floor: Target;
 }
 
 const UPSTREAM_SCRIPT = fileURLToPath(new URL('./upstream.ts', import.meta.url));
+const FLOOR_SCRIPT = fileURLToPath(new URL('./floor-proxy.ts', import.meta.url));
 const UPSTREAM_START_MS = 30_000;
 
 /** A GitHub-style token: 40 characters with the `ghp_` prefix the vault keeps in the stub. */
@@ -36,7 +41,14 @@ function realisticToken(): string {
   return `ghp_${randomBytes(48).toString('base64url').replace(/[-_]/g, '').slice(0, 36)}`;
 }
 
-export async function startBenchTargets(group: ChildGroup, dir: string, vaultNodeFlags: string[], upstreamHttp2 = true): Promise<{ vault: BenchVault; upstreamPid: number; paths: Paths }> {
+export interface BenchTargets {
+  vault: BenchVault;
+  upstreamPid: number;
+  floorPid: number;
+  paths: Paths;
+}
+
+export async function startBenchTargets(group: ChildGroup, dir: string, vaultNodeFlags: string[], upstreamHttp2 = true): Promise<BenchTargets> {
   const realValue = realisticToken();
   const setup: UpstreamSetup = { domain: DOMAIN, expectedAuthorization: `Bearer ${realValue}` };
   const upstreamProcess = group.fork(UPSTREAM_SCRIPT);
@@ -50,12 +62,17 @@ export async function startBenchTargets(group: ChildGroup, dir: string, vaultNod
   const vault = await startVaultProcess(group, { dir, upstreamCaFile, hosts, nodeFlags: vaultNodeFlags, upstreamHttp2 });
   const credential = { name: 'BENCH_TOKEN', value: realValue, hosts: [`*.${DOMAIN}`] };
   const { stub, caPem } = await configureVault(vault, credential, [`*.${DOMAIN}`]);
+  const floorProcess = group.fork(FLOOR_SCRIPT);
+  const floorSetup: FloorSetup = { domain: DOMAIN, upstreamPort: upstream.port, upstreamCaPem: upstream.caPem, http2: upstreamHttp2 };
+  const floor = (await ask<{ ready: { port: number; caPem: string } }>(floorProcess, floorSetup, UPSTREAM_START_MS, 'floor proxy')).ready;
   return {
     vault,
     upstreamPid: upstreamProcess.pid ?? 0,
+    floorPid: floorProcess.pid ?? 0,
     paths: {
       direct: { port: upstream.port, caPem: upstream.caPem, authorization: `Bearer ${realValue}` },
       vault: { port: vault.ports.tls, caPem, authorization: `Bearer ${stub}` },
+      floor: { port: floor.port, caPem: floor.caPem, authorization: `Bearer ${realValue}` },
     },
   };
 }

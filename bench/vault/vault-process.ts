@@ -2,7 +2,7 @@
 // as a child process on loopback, configured over its control API the way the gateway does it.
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureVaultBundle, VAULT_ENV, VAULT_NODE_FLAGS } from '../../vault/build.ts';
 import type { ChildGroup } from './children.ts';
@@ -34,6 +34,7 @@ export interface VaultLaunch {
 
 const READY_TIMEOUT_MS = 20_000;
 const TAIL_BYTES = 4_000;
+const READY_POLL_MS = 25;
 
 export async function startVaultProcess(group: ChildGroup, launch: VaultLaunch): Promise<BenchVault> {
   const controlToken = randomBytes(32).toString('hex');
@@ -49,44 +50,43 @@ export async function startVaultProcess(group: ChildGroup, launch: VaultLaunch):
     upstream: { extraCaFiles: [launch.upstreamCaFile], hosts: launch.hosts, http2: launch.upstreamHttp2 },
   };
   writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 });
-  const child = group.spawn(process.execPath, [...VAULT_NODE_FLAGS, ...launch.nodeFlags, ensureVaultBundle(), '--config', configFile], {
-    cwd: launch.dir,
-    env: { ...process.env, ...VAULT_ENV },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const ports = await waitForReady(child);
-  return { pid: child.pid ?? 0, ports, controlUrl: `http://127.0.0.1:${ports.control}`, controlToken };
+  // Its log goes to a file, as the local runtime sends it (gateway/runtime/local/detached.ts): a pipe
+  // read by this process would wake it on every per-request line and take CPU from the measured ones.
+  const logFile = join(launch.dir, 'vault.log');
+  const log = openSync(logFile, 'a', 0o600);
+  try {
+    const child = group.spawn(process.execPath, [...VAULT_NODE_FLAGS, ...launch.nodeFlags, ensureVaultBundle(), '--config', configFile], {
+      cwd: launch.dir,
+      env: { ...process.env, ...VAULT_ENV },
+      stdio: ['ignore', log, log],
+    });
+    const ports = await waitForReady(child, logFile);
+    return { pid: child.pid ?? 0, ports, controlUrl: `http://127.0.0.1:${ports.control}`, controlToken };
+  } finally {
+    closeSync(log);
+  }
 }
 
-/**
- * Reads stdout up to the "vault ready" line, then keeps draining it (one JSON log line per request:
- * a full pipe would stall the vault) while remembering only a short tail for error messages.
- */
-function waitForReady(child: ChildProcess): Promise<VaultPorts> {
-  let tail = '';
-  let ready = false;
-  const remember = (chunk: Buffer) => (tail = (tail + chunk.toString('utf8')).slice(-TAIL_BYTES));
-  child.stderr?.on('data', remember);
+/** Polls the log until its "vault ready" line (it carries the ports); fails with the log's tail. */
+function waitForReady(child: ChildProcess, logFile: string): Promise<VaultPorts> {
   return new Promise((resolve, reject) => {
-    const fail = (why: string) => {
-      if (ready) return;
-      ready = true;
+    const finish = (err: Error | null, ports?: VaultPorts) => {
+      clearInterval(poll);
       clearTimeout(timer);
+      child.off('exit', onExit);
+      if (!err) return resolve(ports!);
       child.kill('SIGKILL');
-      reject(new Error(`the vault did not start: ${why}\n${tail}`));
+      reject(err);
     };
+    const fail = (why: string) => finish(new Error(`the vault did not start: ${why}\n${readFileSync(logFile, 'utf8').slice(-TAIL_BYTES)}`));
+    const onExit = (code: number | null, signal: string | null) => fail(`it exited (${signal ?? `code ${code}`})`);
     const timer = setTimeout(() => fail(`no "vault ready" line within ${READY_TIMEOUT_MS / 1000} s`), READY_TIMEOUT_MS);
+    const poll = setInterval(() => {
+      const ports = readFileSync(logFile, 'utf8').split('\n').map(readyPorts).find((p) => p !== undefined);
+      if (ports) finish(null, ports);
+    }, READY_POLL_MS);
     child.once('error', (err) => fail(err.message));
-    child.once('exit', (code, signal) => fail(`it exited (${signal ?? `code ${code}`})`));
-    child.stdout?.on('data', (chunk: Buffer) => {
-      remember(chunk);
-      if (ready) return;
-      const ports = tail.split('\n').map(readyPorts).find((p) => p !== undefined);
-      if (!ports) return;
-      ready = true;
-      clearTimeout(timer);
-      resolve(ports);
-    });
+    child.once('exit', onExit);
   });
 }
 
