@@ -1,5 +1,6 @@
-// bench/attach: `lap attach` to a session's shell beside `ssh` to a loopback sshd, both run as commands
-// inside an outer node-pty: keystroke echo, bulk output, and the start time of `lap --help`.
+// bench/attach: `lap attach` to a session's shell beside `ssh` to a loopback sshd and the floor chain
+// (floor/), each run as a command inside an outer node-pty: keystroke echo, bulk output, and the start
+// time of `lap --help`.
 // Run as root (the gateway's local runtime needs it; the bench starts its own sshd):
 //   npm run bench:attach                 full run, one to two minutes; records the table in docs/benchmarks.md
 //   BENCH_QUICK=1 npm run bench:attach   smoke run (20 MB, 300 keys, 10 starts); leaves the doc alone
@@ -9,13 +10,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBigFile } from '../pty/big-file.ts';
 import type { ShellSize } from '../pty/channel.ts';
-import { bulkThroughput, type EchoLatency, echoLatency, runUntil, type Throughput } from '../pty/measure.ts';
+import { bulkThroughput, echoLatency, runUntil, type Throughput } from '../pty/measure.ts';
 import { formatMarkdown, formatText, machine } from '../pty/report.ts';
 import { ChildGroup } from '../vault/children.ts';
 import { writeDocSection } from '../vault/report.ts';
 import { type ClientChannel, type ClientCommand, clientHome, LAP_BIN, lapCommand, openClient, remoteScreenShown, sshCommand } from './clients.ts';
-import { type AttachBenchResults, buildRows, HEADER } from './report.ts';
+import { type AttachBenchResults, buildRows, HEADER, type Measured } from './report.ts';
 import { type BenchGateway, createShellSession, shareWithSandbox, startBenchGateway } from './session.ts';
+import { startFloorChain } from './floor/start.ts';
 import { startLoopbackSshd } from './sshd.ts';
 import { startupTimes } from './startup.ts';
 
@@ -48,11 +50,11 @@ async function onSide<T>(side: Side, step: (channel: ClientChannel) => Promise<T
 }
 
 /**
- * Both clients connected at once, running the same steps. The bulk rounds alternate between them, so a
- * busy moment on the machine hits both sides; echo comes last (it ends in `exec cat`).
+ * Every client connected at once, running the same steps. The bulk rounds alternate between them, so a
+ * busy moment on the machine hits every side; echo comes last (it ends in `exec cat`).
  */
-async function measureClients(ssh: ClientCommand, lap: ClientCommand, file: string) {
-  const sides: Side[] = [{ label: 'ssh', channel: openClient(ssh, SIZE) }, { label: 'lap attach', channel: openClient(lap, SIZE) }];
+async function measureClients<L extends string>(clients: Record<L, ClientCommand>, file: string): Promise<Record<L, Measured>> {
+  const sides: Side[] = Object.entries<ClientCommand>(clients).map(([label, command]) => ({ label, channel: openClient(command, SIZE) }));
   try {
     await Promise.all(sides.map((side) => onSide(side, (channel) => remoteScreenShown(channel, side.label))));
     for (const side of sides) await onSide(side, (channel) => runUntil(channel, 'echo UP-$((1+1))', 'UP-2'));
@@ -63,12 +65,12 @@ async function measureClients(ssh: ClientCommand, lap: ClientCommand, file: stri
         rounds[i]!.push(await onSide(side, (channel) => bulkThroughput(channel, file)));
       }
     }
-    const echoes: EchoLatency[] = [];
-    for (const side of sides) {
+    const measured: Record<string, Measured> = {};
+    for (const [i, side] of sides.entries()) {
       progress(`${side.label}: ${KEYSTROKES} keystrokes through cat`);
-      echoes.push(await onSide(side, (channel) => echoLatency(channel, KEYSTROKES, WARMUP_KEYSTROKES)));
+      measured[side.label] = { bulk: medianRound(rounds[i]!), echo: await onSide(side, (channel) => echoLatency(channel, KEYSTROKES, WARMUP_KEYSTROKES)) };
     }
-    return { bulk: { ssh: medianRound(rounds[0]!), lap: medianRound(rounds[1]!) }, echo: { ssh: echoes[0]!, lap: echoes[1]! } };
+    return measured as Record<L, Measured>;
   } finally {
     await Promise.all(sides.map((side) => side.channel.close()));
   }
@@ -91,26 +93,35 @@ async function runBench(group: ChildGroup, dir: string, onGateway: (gw: BenchGat
   const sshHome = clientHome(dir, 'ssh');
   const lapHome = clientHome(dir, 'lap');
   const target = { gatewayUrl: gw.api.url, apiKey: gw.api.key };
-  const { bulk, echo } = await measureClients(sshCommand(sshd, sshHome), lapCommand(['attach', session.id], target, lapHome), file);
+  const floor = await startFloorChain(group, SIZE, clientHome(dir, 'floor'));
+  const clients = await measureClients({
+    ssh: sshCommand(sshd, sshHome),
+    lap: lapCommand(['attach', session.id], target, lapHome),
+    floor: floor.threeProcesses,
+    floorWithoutRelay: floor.twoProcesses,
+  }, file);
   progress(`start times, ${START_RUNS} runs each`);
   const [lapHelp, bareNode, sshVersion] = await startupTimes([
     lapCommand(['--help'], target, lapHome),
     { file: process.execPath, args: ['-e', '0'], env: lapHome },
     { file: 'ssh', args: ['-V'], env: sshHome },
   ], START_RUNS);
-  return { echo, bulk, start: { lapHelp: lapHelp!, bareNode: bareNode!, sshVersion: sshVersion! } };
+  return { ...clients, start: { lapHelp: lapHelp!, bareNode: bareNode!, sshVersion: sshVersion! } };
 }
 
 const METHOD = [
-  'Method: both clients run as commands inside an outer node-pty (the user\'s terminal), ' + `${SIZE.cols}×${SIZE.rows}, TERM=xterm-256color,`,
+  'Method: every client runs as a command inside an outer node-pty (the user\'s terminal), ' + `${SIZE.cols}×${SIZE.rows}, TERM=xterm-256color,`,
   'each with a fresh HOME. Baseline: `ssh -tt -F /dev/null -i KEY … -p PORT root@127.0.0.1 \'bash -i\'` to an OpenSSH',
   'sshd the bench starts on 127.0.0.1 (generated host and client keys, UsePAM no, UseDNS no). LAP: `node',
   'cli/bin/lap.mjs attach SESSION` (LAP_URL, LAP_API_KEY) to a session of the `shell` harness on a real gateway',
   'started as its own process (`node gateway/main.ts`, as `npm start`) with the local runtime (client → gateway →',
   'agent in its sandbox → PTY and back). The file to `cat` sits',
-  'in the sandbox\'s workspace, the same path for both shells. Both clients stay connected for the whole run.',
+  'in the sandbox\'s workspace, the same path for every shell. Floor chain: `node bench/attach/floor/client.ts`',
+  '(raw terminal ↔ TCP) → `floor/relay.ts` (a byte pipe, as the gateway after authenticating) → `floor/pty-server.ts`',
+  '(`bash -i` under node-pty, as the agent spawns it), on the host; "without its relay" dials the PTY server',
+  'directly. Every client stays connected for the whole run.',
   'Bulk: the time from the Enter of `cat FILE; echo END-$((40+2))` to the marker in the outer PTY, over every byte',
-  `it received; ${BULK_ROUNDS} rounds alternating ssh and lap, the median round of each. Echo: \`stty raw -echo; exec cat\` in`,
+  `it received; ${BULK_ROUNDS} rounds alternating between the clients, the median round of each. Echo: \`stty raw -echo; exec cat\` in`,
   'the remote shell, then one byte at a time, each timed until it comes back out of the outer PTY, after',
   `${WARMUP_KEYSTROKES} warm-up keys. Start: spawn to exit, one command at a time, the three commands in turn, after one`,
   'unrecorded run of each.',
