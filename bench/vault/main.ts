@@ -71,8 +71,8 @@ function report(results: BenchResults): void {
   const body = [
     `Run ${date} on ${machine()}.`,
     '',
-    'Reproduce with `npm run bench:vault` (about three minutes; it starts the upstream, the real vault and the',
-    'load client itself and stops them at the end). `BENCH_QUICK=1 npm run bench:vault` shortens every phase',
+    'Reproduce with `npm run bench:vault` (about three minutes; it starts the upstream, the real vault, the floor',
+    'proxy and the load client itself and stops them at the end). `BENCH_QUICK=1 npm run bench:vault` shortens every phase',
     'for a smoke run; it prints the table but does not write this file.',
     '',
     formatMarkdown(rows),
