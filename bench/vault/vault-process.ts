@@ -70,7 +70,10 @@ export async function startVaultProcess(group: ChildGroup, launch: VaultLaunch):
 /** Polls the log until its "vault ready" line (it carries the ports); fails with the log's tail. */
 function waitForReady(child: ChildProcess, logFile: string): Promise<VaultPorts> {
   return new Promise((resolve, reject) => {
+    let settled = false;
     const finish = (err: Error | null, ports?: VaultPorts) => {
+      if (settled) return;
+      settled = true;
       clearInterval(poll);
       clearTimeout(timer);
       child.off('exit', onExit);
