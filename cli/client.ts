@@ -55,5 +55,8 @@ export class Client {
 export function unreachable(url: string, err: unknown): CliError {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   const why = cause?.code ?? cause?.message ?? (err as Error).message;
+  if (why === 'bad port') {
+    return new CliError(`cannot reach ${url}: fetch refuses that port (the Fetch standard's blocked ports)`, { hint: 'run the gateway on another port (LAP_PORT, e.g. 8080) and `lap login` with that URL', exitCode: EXIT.unreachable });
+  }
   return new CliError(`cannot reach ${url}: ${why}`, { hint: 'is the gateway running (`npm start` prints its URL)? check the URL with `lap login`', exitCode: EXIT.unreachable });
 }

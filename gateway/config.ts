@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { DEFAULT_HARNESS_DIR } from '../sandbox-agent/harnesses/installed.ts';
+import { isFetchBlockedPort } from './blocked-ports.ts';
 
 export interface GatewayConfig {
   host: string;
@@ -28,7 +29,7 @@ type Env = Record<string, string | undefined>;
 export function loadConfig(env: Env = process.env): GatewayConfig {
   return {
     host: env.LAP_HOST ?? '127.0.0.1',
-    port: integer(env, 'LAP_PORT', 8080, 0, 65535),
+    port: listenPort(env),
     dataDir: resolve(env.LAP_DATA_DIR ?? '/var/lib/lap'),
     masterKey: nonEmpty(env, 'LAP_MASTER_KEY'),
     secretKey: nonEmpty(env, 'LAP_SECRET_KEY'),
@@ -59,6 +60,15 @@ function nonEmpty(env: Env, name: string): string | undefined {
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   return raw === undefined || raw === '' ? fallback : integerValue(raw, name, min, max);
+}
+
+/** 0 picks a free port (the tests use it); a port browsers refuse would leave the web UI and lap out. */
+function listenPort(env: Env): number {
+  const port = integer(env, 'LAP_PORT', 8080, 0, 65535);
+  if (isFetchBlockedPort(port)) {
+    throw new Error(`LAP_PORT ${port} is one that browsers and fetch refuse to connect to (the Fetch standard's blocked ports), so neither the web UI nor lap could reach LAP there: choose another port, such as 8080`);
+  }
+  return port;
 }
 
 function integerValue(raw: string, name: string, min: number, max: number): number {

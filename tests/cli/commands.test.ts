@@ -77,6 +77,10 @@ describe.runIf(isRoot)('lap commands', () => {
     const nobody = await runLap(['login', '--url', `http://127.0.0.1:${closedPort}`, '--profile', 'bad'], baseEnv(), `${gw.key}\n`);
     expect(nobody.code).toBe(255);
     expect(nobody.stderr).toMatch(new RegExp(`cannot reach http://127\\.0\\.0\\.1:${closedPort}: ECONNREFUSED[\\s\\S]*hint: is the gateway running`));
+    // Refused by fetch itself, before any connection: nothing listens there, nothing is dialled.
+    const blockedPort = await runLap(['login', '--url', 'http://127.0.0.1:6000', '--profile', 'bad'], baseEnv(), `${gw.key}\n`);
+    expect(blockedPort.code).toBe(255);
+    expect(blockedPort.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:6000: fetch refuses that port[\s\S]*hint: run the gateway on another port/);
     const file = join(home, 'config', 'lap', 'config.json');
     expect(existsSync(file) ? readFileSync(file, 'utf8') : '').not.toContain('"bad"');
   });

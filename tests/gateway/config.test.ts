@@ -1,0 +1,25 @@
+// The gateway's environment, checked at start: every bad value is refused with a message naming the
+// variable, before anything listens.
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../gateway/config.ts';
+
+describe('loadConfig', () => {
+  it('listens on 127.0.0.1:8080 by default and takes LAP_PORT=0 as a free port', () => {
+    expect(loadConfig({})).toMatchObject({ host: '127.0.0.1', port: 8080 });
+    expect(loadConfig({ LAP_PORT: '0' }).port).toBe(0);
+  });
+
+  it('refuses a LAP_PORT that is not a port, naming it', () => {
+    expect(() => loadConfig({ LAP_PORT: '80a' })).toThrow(/LAP_PORT must be an integer from 0 to 65535, got "80a"/);
+    expect(() => loadConfig({ LAP_PORT: '65536' })).toThrow(/LAP_PORT/);
+  });
+
+  it.each([6000, 10080, 22])('refuses LAP_PORT %i, which browsers and lap would refuse to connect to', (port) => {
+    expect(() => loadConfig({ LAP_PORT: String(port) })).toThrow(new RegExp(`LAP_PORT ${port} is one that browsers and fetch refuse[^]*choose another port`));
+  });
+
+  it('names the variable and the entry of a malformed LAP_WARM_POOL', () => {
+    expect(() => loadConfig({ LAP_WARM_POOL: 'shell' })).toThrow(/LAP_WARM_POOL must be a comma-separated list of name=value, got "shell"/);
+    expect(() => loadConfig({ LAP_WARM_POOL: 'shell=99' })).toThrow(/LAP_WARM_POOL shell count must be an integer from 0 to 64/);
+  });
+});
