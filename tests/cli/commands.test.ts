@@ -136,7 +136,10 @@ describe.runIf(isRoot)('lap commands', () => {
     expect(loggedOut.stderr).toContain('hint: run `lap login`');
     const badAgent = await lap(['agents', 'create', '--name', 'x y', '--harness', 'shell']);
     expect(badAgent.code).toBe(1);
-    expect(badAgent.stderr).toMatch(/^lap: .*name/);
+    expect(badAgent.stderr).toMatch(/^lap: .*name.*\n  hint: fix the value named above/);
+    const taken = await lap(['agents', 'create', '--name', 'sh', '--harness', 'shell']);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toMatch(/^lap: an agent named "sh" already exists\n  hint: it exists already or is busy/);
   });
 
   it('prints a completion script for bash that knows the commands', async () => {
