@@ -48,15 +48,21 @@ export class Client {
     }
     if (response.status === 404) return new CliError(full, { hint: 'check the name or id: `lap ls` lists sessions, `lap agents` agents', exitCode: EXIT.notFound });
     if (response.status >= 500) return new CliError(`the server failed (${response.status}): ${full}`, { hint: "this is a server bug or outage; the gateway's log says more" });
-    return new CliError(full, { hint: REFUSAL_HINTS[response.status] ?? `the server refused the request (${response.status}); \`lap <command> --help\` shows what each option takes` });
+    const hint = HINTS_BY_CODE[parsed.error?.code ?? ''] ?? HINTS_BY_STATUS[response.status] ?? `the server refused the request (${response.status})`;
+    return new CliError(full, { hint });
   }
 }
 
-/** What to do about the refusals the API answers with (docs/api.md lists them). */
-const REFUSAL_HINTS: Record<number, string> = {
+/** What to do about a refusal, by the API's error code where one says more than its status. */
+const HINTS_BY_CODE: Record<string, string> = {
+  not_a_message_harness: 'this session is a terminal: `lap attach <session>` reaches it',
+  secret_missing: 'set the secret first: `lap secrets set <name>`',
+};
+
+const HINTS_BY_STATUS: Record<number, string> = {
   400: 'fix the value named above; `lap <command> --help` shows what each option takes',
   403: 'this API key may not do that; ask for a key that may, or use the master key',
-  409: 'it exists already or is busy: `lap agents` and `lap ls` show what is there',
+  409: 'the message above says what is in the way; `lap ls` and `lap agents` show the current state',
   410: 'it has ended; `lap ls` shows the live sessions',
   413: 'the request is larger than the server takes; send less at once',
   422: 'fix the value named above; `lap <command> --help` shows what each option takes',

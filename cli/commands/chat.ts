@@ -1,4 +1,4 @@
-import { createInterface } from 'node:readline/promises';
+import { createInterface } from 'node:readline';
 import { defineCommand } from 'citty';
 import { clientFor, serverArgs } from '../context.ts';
 import { sendMessage } from '../messages.ts';
@@ -10,12 +10,18 @@ export default defineCommand({
   async run({ args }) {
     const client = clientFor(args);
     const session = await resolveSession(client, args.session);
-    const lines = createInterface({ input: process.stdin, output: process.stderr, terminal: Boolean(process.stdin.isTTY) });
+    const lines = createInterface({ input: process.stdin, output: process.stderr, terminal: Boolean(process.stdin.isTTY), prompt: 'you> ' });
+    // The iterator keeps the lines that arrive while a reply streams (a pipe delivers them all at
+    // once) and ends at end of input; a prompt after that would throw.
+    const next = lines[Symbol.asyncIterator]();
+    let inputEnded = false;
+    lines.once('close', () => (inputEnded = true));
     try {
       for (;;) {
-        const text = await lines.question('you> ').catch(() => '');
-        if (!text.trim()) return;
-        await sendMessage(client, session.id, text, (delta) => process.stdout.write(delta));
+        if (!inputEnded) lines.prompt();
+        const line = await next.next();
+        if (line.done || !line.value.trim()) return;
+        await sendMessage(client, session.id, line.value, (delta) => process.stdout.write(delta));
         process.stdout.write('\n');
       }
     } finally {

@@ -25,7 +25,7 @@ export function messageRoutes(state: AgentState): Router {
   const conversationOf = (claim: ClaimRequest): Conversation | string => {
     if (conversation?.session === claim.session) return conversation.value;
     const harness = findHarness(claim.harness);
-    if (!isMessageHarness(harness)) return `harness ${claim.harness} has no message API; talk to it through the terminal (GET /v1/tty)`;
+    if (!isMessageHarness(harness)) return `harness ${claim.harness} has no message API; talk to it through its terminal`;
     const env = harnessEnvironment(claim.env, claimPaths(state.workspace).home, harness.environment?.(claim.env));
     conversation = { session: claim.session, value: new Conversation(harness.messageDriver({ env, workspace: claimPaths(state.workspace).workspace }), state.events) };
     return conversation.value;

@@ -139,7 +139,10 @@ describe.runIf(isRoot)('lap commands', () => {
     expect(badAgent.stderr).toMatch(/^lap: .*name.*\n  hint: fix the value named above/);
     const taken = await lap(['agents', 'create', '--name', 'sh', '--harness', 'shell']);
     expect(taken.code).toBe(1);
-    expect(taken.stderr).toMatch(/^lap: an agent named "sh" already exists\n  hint: it exists already or is busy/);
+    expect(taken.stderr).toMatch(/^lap: an agent named "sh" already exists\n  hint: the message above says what is in the way/);
+    const toTerminal = await lap(['send', sessionId, 'hello']);
+    expect(toTerminal.code).toBe(1);
+    expect(toTerminal.stderr).toMatch(/^lap: harness shell has no message API; talk to it through its terminal\n  hint: this session is a terminal: `lap attach <session>`/);
   });
 
   it('prints a completion script for bash that knows the commands', async () => {

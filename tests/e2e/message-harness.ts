@@ -189,9 +189,14 @@ export function proveMessageHarness(spec: MessageHarnessCase): void {
     const events = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as TurnEvent);
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['message.user', 'turn.started', 'message.delta']));
     expect(events.at(-1)).toMatchObject({ type: 'turn.finished', data: { text: 'Hello from the fake model, through lap.' } });
-    const chat = await runLap(['chat', id], env, 'Say hello\n\n');
+    // Piped lines all arrive at once: each one is a turn, in order, until the empty line.
+    model.script((req) => ({ text: req.lastUserText.includes('Say more') ? 'Second.' : req.lastUserText.includes('Say hello') ? 'First.' : 'Other.' }));
+    const chat = await runLap(['chat', id], env, 'Say hello\nSay more\n\nnot sent\n');
     expect(chat.code, chat.stderr).toBe(0);
-    expect(chat.stdout).toBe('Hello from the fake model, through lap.\n');
+    expect(chat.stdout).toBe('First.\nSecond.\n');
+    // Input that ends at once (a closed stdin) ends the chat cleanly, having sent nothing.
+    const empty = await runLap(['chat', id], env, '');
+    expect(empty, empty.stderr).toMatchObject({ code: 0, stdout: '' });
     await gw.json('DELETE', `${MANAGED}/sessions/${id}`, undefined, 200);
   });
 
