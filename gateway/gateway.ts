@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
@@ -42,10 +43,24 @@ export interface RunningGateway {
   close(opts?: { removeSandboxes?: boolean }): Promise<void>;
 }
 
+/**
+ * `mkdir -p` one level at a time: Node's recursive mkdir never returns where mkdir answers ENOENT
+ * under a parent that exists (/proc, /sys), which left `npm start` hanging without a word.
+ */
+function makeDataDir(dir: string): void {
+  const missing: string[] = [];
+  for (let level = dir; !existsSync(level); level = dirname(level)) missing.unshift(level);
+  try {
+    for (const level of missing) mkdirSync(level, { mode: 0o700 });
+  } catch (err) {
+    throw new Error(`cannot create LAP_DATA_DIR ${dir}: ${(err as Error).message}`);
+  }
+}
+
 export async function startGateway(config: GatewayConfig, opts: { runtime?: Runtime; log?: Logger } = {}): Promise<RunningGateway> {
   const log = opts.log ?? pino({ level: config.logLevel, base: { part: 'gateway' }, timestamp: pino.stdTimeFunctions.isoTime });
   checkWarmPool(config.warmPool);
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  makeDataDir(config.dataDir);
   const runtime = opts.runtime ?? createLocalRuntime({ dataDir: config.dataDir, vethPool: config.vethPool, vault: { hosts: config.vaultHosts, extraCaFiles: config.vaultExtraCaFiles }, harnessDir: config.harnessDir, log });
   await runtime.preflight();
   const { key: secretKey } = loadSecretKey({ env: config.secretKey, envName: 'LAP_SECRET_KEY', keyFile: secretKeyFile(config) });

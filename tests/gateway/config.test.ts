@@ -2,6 +2,7 @@
 // variable, before anything listens.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../gateway/config.ts';
+import { startGateway } from '../../gateway/gateway.ts';
 
 describe('loadConfig', () => {
   it('listens on 127.0.0.1:8080 by default and takes LAP_PORT=0 as a free port', () => {
@@ -21,5 +22,12 @@ describe('loadConfig', () => {
   it('names the variable and the entry of a malformed LAP_WARM_POOL', () => {
     expect(() => loadConfig({ LAP_WARM_POOL: 'shell' })).toThrow(/LAP_WARM_POOL must be a comma-separated list of name=value, got "shell"/);
     expect(() => loadConfig({ LAP_WARM_POOL: 'shell=99' })).toThrow(/LAP_WARM_POOL shell count must be an integer from 0 to 64/);
+  });
+});
+
+describe('startGateway with a data directory it cannot create', () => {
+  // /proc answers mkdir with ENOENT although /proc exists: Node's recursive mkdir loops on that forever.
+  it.each(['/proc/lap-data-test', '/etc/hostname/lap-data-test'])('fails at once for %s, naming LAP_DATA_DIR', async (dataDir) => {
+    await expect(startGateway(loadConfig({ LAP_DATA_DIR: dataDir, LAP_PORT: '0' }))).rejects.toThrow(new RegExp(`cannot create LAP_DATA_DIR ${dataDir}: E(NOENT|NOTDIR)`));
   });
 });
