@@ -46,7 +46,7 @@ export class Client {
     if (response.status === 401) {
       return new CliError(`the server refused the API key (${this.connection.source === 'env' ? 'LAP_API_KEY' : `profile ${this.connection.source}`})`, { hint: 'run `lap login` with a valid key', exitCode: EXIT.auth });
     }
-    if (response.status === 404) return new CliError(full, { hint: 'check the name or id: `lap ls` lists sessions, `lap agents` agents', exitCode: EXIT.notFound });
+    if (response.status === 404) return new CliError(full, { hint: 'check the name or id: `lap ls` lists sessions, `lap agents` agents, `lap secrets ls` secrets', exitCode: EXIT.notFound });
     if (response.status >= 500) return new CliError(`the server failed (${response.status}): ${full}`, { hint: "this is a server bug or outage; the gateway's log says more" });
     const hint = HINTS_BY_CODE[parsed.error?.code ?? ''] ?? HINTS_BY_STATUS[response.status] ?? `the server refused the request (${response.status})`;
     return new CliError(full, { hint });

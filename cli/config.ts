@@ -31,7 +31,7 @@ export function readConfig(path = configPath()): ConfigFile {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { current: 'default', profiles: {} };
-    throw new CliError(`cannot read ${path}: ${(err as Error).message}`);
+    throw new CliError(`cannot read ${path}: ${(err as Error).message}`, { hint: 'lap keeps its profiles there: fix its permissions, or set LAP_URL and LAP_API_KEY instead' });
   }
   try {
     const parsed = JSON.parse(text) as Partial<ConfigFile>;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { defineCommand } from 'citty';
 import { MANAGED } from '../client.ts';
 import { clientFor, jsonArgs } from '../context.ts';
-import { CliError, usageError } from '../errors.ts';
+import { usageError } from '../errors.ts';
 import { age, printJson, printTable } from '../output.ts';
 import type { Agent } from '../sessions.ts';
 
@@ -72,7 +72,7 @@ function readAgentFile(path: string): Record<string, unknown> {
     const parsed: unknown = JSON.parse(readFileSync(path === '-' ? 0 : path, 'utf8'));
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code) throw new CliError(`cannot read ${path}: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code) throw usageError(`cannot read ${path}: ${(err as Error).message}`, 'check the path; `-f -` reads the agent from standard input');
   }
   throw usageError(`${path} is not a JSON object`, 'the file holds the same body as POST /api/v1/managed_agents/agents');
 }

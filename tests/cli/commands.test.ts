@@ -140,6 +140,9 @@ describe.runIf(isRoot)('lap commands', () => {
     const taken = await lap(['agents', 'create', '--name', 'sh', '--harness', 'shell']);
     expect(taken.code).toBe(1);
     expect(taken.stderr).toMatch(/^lap: an agent named "sh" already exists\n  hint: the message above says what is in the way/);
+    const noFile = await lap(['agents', 'create', '-f', join(home, 'no-such-agent.json')]);
+    expect(noFile.code).toBe(2);
+    expect(noFile.stderr).toMatch(/^lap: cannot read .*no-such-agent\.json: ENOENT.*\n  hint: check the path/);
     const toTerminal = await lap(['send', sessionId, 'hello']);
     expect(toTerminal.code).toBe(1);
     expect(toTerminal.stderr).toMatch(/^lap: harness shell has no message API; talk to it through its terminal\n  hint: this session is a terminal: `lap attach <session>`/);
