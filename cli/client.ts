@@ -59,13 +59,15 @@ const HINTS_BY_CODE: Record<string, string> = {
   secret_missing: 'set the secret first: `lap secrets set <name>`',
 };
 
+const FIX_THE_VALUE = 'fix the value named above; `lap <command> --help` shows what each option takes';
+
 const HINTS_BY_STATUS: Record<number, string> = {
-  400: 'fix the value named above; `lap <command> --help` shows what each option takes',
+  400: FIX_THE_VALUE,
   403: 'this API key may not do that; ask for a key that may, or use the master key',
   409: 'the message above says what is in the way; `lap ls` and `lap agents` show the current state',
   410: 'it has ended; `lap ls` shows the live sessions',
   413: 'the request is larger than the server takes; send less at once',
-  422: 'fix the value named above; `lap <command> --help` shows what each option takes',
+  422: FIX_THE_VALUE,
   429: 'too many requests at once; wait a moment and retry',
 };
 

@@ -35,7 +35,8 @@ export interface BenchProcesses {
   floorPid: number;
 }
 
-export async function measureAll(group: ChildGroup, load: ChildProcess, { vault, upstreamPid, floorPid }: BenchProcesses, paths: Paths, s: BenchSettings): Promise<BenchResults> {
+export async function measureAll(group: ChildGroup, load: ChildProcess, processes: BenchProcesses, paths: Paths, s: BenchSettings): Promise<BenchResults> {
+  const { vault, floorPid } = processes;
   const [bareNodeMiB] = await Promise.all([measureBareNodeRss(group), sleep(SETTLE_MS)]);
   const idleMiB = readRssMiB(vault.pid);
   await warmUpEveryPath(load, paths, s);
@@ -47,7 +48,7 @@ export async function measureAll(group: ChildGroup, load: ChildProcess, { vault,
     (target) => ({ kind: 'keepalive', target, host: WARM_HOST, warmupMs: s.warmupMs, maxRequests: MAX_REQUESTS, durationMs: s.measureMs, concurrency: 1 }));
   const sse = await both<SseResult>(load, paths, s, 'SSE time to first byte',
     (target) => ({ kind: 'sse', target, host: WARM_HOST, count: s.sseCount }));
-  const underLoad = await rssUnderLoad(load, { vault, upstreamPid }, paths.vault, s);
+  const underLoad = await rssUnderLoad(load, processes, paths.vault, s);
   const handshakesWarm = await both<Rate>(load, paths, s, 'new TLS connections, warm cache',
     (target) => ({ kind: 'handshakes', target, names: [WARM_HOST], ...timed }));
   const handshakesCold = await both<Rate>(load, paths, s, 'new TLS connections, cold cache',
@@ -97,7 +98,7 @@ async function floorFigures(load: ChildProcess, pid: number, target: Target, s: 
  * Keep-alive load through the vault for rssLoadS seconds, reading its RSS every rssEveryS, and the CPU
  * the vault and the upstream spent on those same requests.
  */
-async function rssUnderLoad(load: ChildProcess, { vault, upstreamPid }: Omit<BenchProcesses, 'floorPid'>, target: Target, s: BenchSettings): Promise<Pick<RssFigures, 'samples' | 'early' | 'late'> & { cpu: CpuPerRequest }> {
+async function rssUnderLoad(load: ChildProcess, { vault, upstreamPid }: BenchProcesses, target: Target, s: BenchSettings): Promise<Pick<RssFigures, 'samples' | 'early' | 'late'> & { cpu: CpuPerRequest }> {
   progress(`vault RSS under ${s.rssLoadS} s of keep-alive load`);
   const samples: RssSample[] = [];
   const started = performance.now();

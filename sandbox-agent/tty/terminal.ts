@@ -239,16 +239,19 @@ export class Terminal {
    * most the PTY's own buffer, which the viewers' and the mirror's bounds have room for.
    */
   #watchExitWhilePaused(): void {
-    if (this.#exitWatch) clearInterval(this.#exitWatch);
-    this.#exitWatch = null;
+    this.#stopExitWatch();
     const pty = this.#pty;
     if (!this.#paused || !pty) return;
     this.#exitWatch = setInterval(() => {
       if (!processGone(pty.pid)) return;
-      if (this.#exitWatch) clearInterval(this.#exitWatch);
-      this.#exitWatch = null;
+      this.#stopExitWatch();
       pty.resume();
     }, EXIT_WATCH_MS).unref();
+  }
+
+  #stopExitWatch(): void {
+    if (this.#exitWatch) clearInterval(this.#exitWatch);
+    this.#exitWatch = null;
   }
 
   #logDetached(reason?: string): void {

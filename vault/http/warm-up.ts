@@ -1,5 +1,5 @@
 // Sends requests through an HTTP server in memory before real clients arrive, so that the first real
-// request finds its whole path (HTTP parsing, the Hono adapter, body reading, JSON, the checks)
+// request finds its whole path (HTTP parsing, routing, body reading, JSON, the checks)
 // compiled: V8 compiles a function at its first call, which is most of a fresh process's first
 // request. Used by the vault (its control API) and the sandbox agent (the claim) while they wait warm.
 import type { Server } from 'node:http';
