@@ -53,10 +53,13 @@ export class Reconciler {
   }
 
   #storeActivity(): void {
-    for (const [id, at] of this.#d.service.takeActivity()) {
-      const session = this.#d.store.sessions.get(id);
-      if (session && Date.parse(session.lastActivityAt) < at) this.#d.store.sessions.update(id, { lastActivityAt: new Date(at).toISOString() });
-    }
+    for (const [id, at] of this.#d.service.takeActivity()) this.#storeLastActivity(id, at);
+  }
+
+  #storeLastActivity(id: string, at: number): void {
+    const session = this.#d.store.sessions.get(id);
+    // An ended session's record is final: bytes that trail its end are not activity.
+    if (session && !session.endedAt && Date.parse(session.lastActivityAt) < at) this.#d.store.sessions.update(id, { lastActivityAt: new Date(at).toISOString() });
   }
 
   async #checkSession(id: string): Promise<void> {
@@ -76,7 +79,7 @@ export class Reconciler {
     if (Date.now() - Date.parse(session.lastActivityAt) < idleMs) return;
     // Stored activity lags (agent events come at most every 10 s): ask the agent for the exact time.
     const last = Math.max(Date.parse(session.lastActivityAt), await agentControl.lastActivity(handle).catch(() => 0));
-    if (Date.now() - last < idleMs) return void store.sessions.update(id, { lastActivityAt: new Date(last).toISOString() });
+    if (Date.now() - last < idleMs) return this.#storeLastActivity(id, last);
     await service.end(id, 'dead', `idle for ${Math.round((Date.now() - last) / 1000)} s (idle timeout ${idleMs / 1000} s)`);
   }
 

@@ -130,6 +130,15 @@ export class SessionService {
     return taken;
   }
 
+  /** An ended session's record is final, so activity not yet flushed goes into it now. */
+  #takeActivityOf(id: string): { lastActivityAt?: string } {
+    const at = this.#activity.get(id);
+    this.#activity.delete(id);
+    const stored = this.#d.store.sessions.get(id);
+    if (at === undefined || !stored || Date.parse(stored.lastActivityAt) >= at) return {};
+    return { lastActivityAt: new Date(at).toISOString() };
+  }
+
   /** The reconciler's verdict: a part of the sandbox died, or the session sat idle. */
   async end(id: string, status: 'failed' | 'dead', reason: string): Promise<void> {
     const session = this.#d.store.sessions.get(id);
@@ -228,7 +237,7 @@ export class SessionService {
       status,
       failureReason: status === 'failed' || (status === 'dead' && reason) ? (reason ?? null) : null,
       ...(status === 'ready' ? { readyAt: now, endedAt: null } : {}),
-      ...(ended ? { endedAt: now } : {}),
+      ...(ended ? { endedAt: now, ...this.#takeActivityOf(id) } : {}),
     });
     this.#d.events.append(id, 'session.status', reason ? { status, reason } : { status });
     this.#d.metrics.statusChanges.inc({ status });

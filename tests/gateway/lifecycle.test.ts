@@ -101,6 +101,20 @@ describe.runIf(isRoot)('failures and idle reaping', () => {
     });
   }
 
+  it("a deleted session's record is final: it holds the last activity, and later ticks leave it alone", async () => {
+    const id = await start();
+    const viewer = await TtyViewer.connect(ttyUrl(gw.url, id), { headers: { authorization: `Bearer ${gw.key}` } });
+    const typing = setInterval(() => viewer.type('true\r'), 20);
+    await new Promise((r) => setTimeout(r, 300));
+    const typedBefore = Date.now();
+    const deleted = await gw.json('DELETE', `/api/v1/managed_agents/sessions/${id}`, undefined, 200);
+    clearInterval(typing);
+    await viewer.close();
+    expect(Date.parse(deleted.last_activity_at)).toBeGreaterThanOrEqual(typedBefore - 100);
+    await new Promise((r) => setTimeout(r, 1_500)); // three reconciler ticks
+    expect(await gw.json('GET', `/api/v1/managed_agents/sessions/${id}`)).toEqual(deleted);
+  });
+
   it('reaps an idle session and spares one with terminal activity', async () => {
     const busy = await start('idle');
     const viewer = await TtyViewer.connect(ttyUrl(gw.url, busy), { headers: { authorization: `Bearer ${gw.key}` } });
