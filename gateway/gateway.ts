@@ -5,12 +5,11 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import type { Server } from 'node:http';
-import { createAdaptorServer } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import { harnessNames } from '../sandbox-agent/harnesses/index.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { createApiApp } from './api/app.ts';
-import { answerClientErrors } from './api/client-errors.ts';
+import { createApiServer } from './api/server.ts';
 import { authenticate } from './api/auth.ts';
 import { masterKeyFile, secretKeyFile, type GatewayConfig } from './config.ts';
 import { createMetrics } from './metrics.ts';
@@ -87,12 +86,9 @@ export async function startGateway(config: GatewayConfig, opts: { runtime?: Runt
     log,
     routes: [...sessionRoutes(service, events, tickets), execRoute(service), ...messageRoutes(service, events), ...adminRoutes({ metrics, poolStats: () => pool.stats(), ready: () => ready })],
   });
-  const tty = createTtyProxy({ service, tickets, authenticate: (token) => tryAuthenticate(store, master.key, token) });
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-  answerClientErrors(server);
-  server.on('upgrade', (req, socket, head) => {
-    if (!tty.upgrade(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-  });
+  const tty = createTtyProxy({ service, tickets, log, authenticate: (token) => tryAuthenticate(store, master.key, token) });
+  const server = createApiServer(app.fetch, log);
+  server.on('upgrade', tty.upgrade);
   await listen(server, config.host, config.port);
   const url = `http://${hostForUrl(config.host)}:${(server.address() as AddressInfo).port}`;
 

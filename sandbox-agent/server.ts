@@ -16,7 +16,7 @@ export function createAgentServer(state: AgentState, token: string): Server {
     socket.on('error', () => socket.destroy());
     // Checked on the raw request, so an unauthorized client gets 401 before any upgrade.
     if (!tokenMatches(req.headers.authorization, token)) return refuseUpgrade(socket, 401, 'unauthorized', 'missing or wrong bearer token');
-    if (new URL(req.url ?? '/', 'http://agent').pathname !== '/v1/tty') return refuseUpgrade(socket, 404, 'not_found', `no WebSocket route ${req.url}`);
+    if (URL.parse(req.url ?? '/', 'http://agent')?.pathname !== '/v1/tty') return refuseUpgrade(socket, 404, 'not_found', `no WebSocket route ${req.url}`);
     loadTtyUpgrade()
       .then(({ handleTtyUpgrade }) => handleTtyUpgrade(state, req, socket, head))
       .catch(() => socket.destroy());

@@ -6,6 +6,7 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { connect as connectTcp, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
 import { ApiError } from '../api/errors.ts';
 import type { ApiKeyRecord } from '../store/types.ts';
 import type { SessionService } from './service.ts';
@@ -19,16 +20,18 @@ export interface TtyProxyDeps {
   service: SessionService;
   tickets: TicketBook;
   authenticate(token: string): ApiKeyRecord | undefined;
+  log: Logger;
 }
 
+const INTERNAL = { status: 500, code: 'internal', message: 'internal error: this is a bug, and it has been logged', details: [] };
+
+/** Answers every upgrade request: the terminal route is relayed, anything else is refused with a JSON error. */
 export function createTtyProxy(deps: TtyProxyDeps) {
   const open = new Set<Duplex>();
-  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
-    const url = new URL(req.url ?? '/', 'http://gateway');
-    const match = TTY_PATH.exec(url.pathname);
-    if (!match) return false;
-    void connect(deps, open, req, socket, head, decodeURIComponent(match[1]!), url).catch((err: unknown) => refuse(socket, err));
-    return true;
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // Node drops its own error listener from an upgraded socket: a client reset mid-handshake must not crash us.
+    socket.on('error', () => socket.destroy());
+    connect(deps, open, req, socket, head).catch((err: unknown) => refuse(socket, err, deps.log));
   };
   const close = () => {
     for (const socket of open) socket.destroy();
@@ -36,7 +39,8 @@ export function createTtyProxy(deps: TtyProxyDeps) {
   return { upgrade, close };
 }
 
-async function connect(deps: TtyProxyDeps, open: Set<Duplex>, req: IncomingMessage, socket: Duplex, head: Buffer, sessionId: string, url: URL): Promise<void> {
+async function connect(deps: TtyProxyDeps, open: Set<Duplex>, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const { sessionId, url } = ttyTarget(req);
   const key = authenticate(deps, req, sessionId, url);
   const session = deps.service.get(key, sessionId);
   const handle = deps.service.handleOf(session);
@@ -53,6 +57,18 @@ async function connect(deps: TtyProxyDeps, open: Set<Duplex>, req: IncomingMessa
   if (rest.length > 0) socket.write(rest);
   if (head.length > 0) upstream.write(head);
   splice(socket, upstream, open, () => deps.service.touch(sessionId));
+}
+
+/** The session a request's path names; any other path, or one that does not decode, is refused. */
+function ttyTarget(req: IncomingMessage): { sessionId: string; url: URL } {
+  const url = URL.parse(req.url ?? '/', 'http://gateway');
+  const match = url && TTY_PATH.exec(url.pathname);
+  if (!url || !match) throw new ApiError(404, 'not_found', `no WebSocket route ${req.method} ${req.url}`);
+  try {
+    return { sessionId: decodeURIComponent(match[1]!), url };
+  } catch {
+    throw new ApiError(400, 'invalid_request', 'the session id in the path is not valid percent-encoding', [{ field: 'id', message: 'not valid percent-encoding' }]);
+  }
 }
 
 function authenticate(deps: TtyProxyDeps, req: IncomingMessage, sessionId: string, url: URL): ApiKeyRecord {
@@ -113,10 +129,10 @@ function splice(client: Duplex, upstream: Socket, open: Set<Duplex>, onActivity:
   upstream.pipe(client);
 }
 
-function refuse(socket: Duplex, err: unknown): void {
-  const status = err instanceof ApiError ? err.status : 500;
-  const body = JSON.stringify({ error: { code: err instanceof ApiError ? err.code : 'internal', message: (err as Error).message, details: null } });
-  const reason = STATUS_CODES[status] ?? 'Error';
+function refuse(socket: Duplex, err: unknown, log: TtyProxyDeps['log']): void {
+  if (!(err instanceof ApiError)) log.error({ err }, 'unhandled error opening a terminal');
+  const { status, code, message, details } = err instanceof ApiError ? err : INTERNAL;
+  const body = JSON.stringify({ error: { code, message, details } });
   const auth = status === 401 ? 'www-authenticate: Bearer\r\n' : '';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\n${auth}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n${auth}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }

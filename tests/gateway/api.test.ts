@@ -1,7 +1,7 @@
 // The REST API over a real HTTP server and a real SQLite store: every documented route walked, keys,
 // secrets that never come back, agents, the OpenAPI document and /docs.
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,17 @@ async function call(method: string, path: string, options: RequestOptions = {}):
 }
 
 const admin = (options: RequestOptions = {}) => ({ key: server.masterKey, ...options });
+
+/** One request written as raw bytes, for request lines fetch would never send; read until the server closes. */
+function rawRequest(bytes: string): Promise<{ head: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(new URL(server.url).port), '127.0.0.1', () => socket.write(bytes));
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk));
+    socket.once('error', reject);
+    socket.once('close', () => resolve({ head: text.slice(0, text.indexOf('\r\n\r\n')), body: text.slice(text.indexOf('\r\n\r\n') + 4) }));
+  });
+}
 
 function operations(): { method: string; path: string; op: any }[] {
   return Object.entries(doc.paths as Record<string, any>).flatMap(([path, item]) =>
@@ -356,6 +367,15 @@ describe('request handling', () => {
     const answer = await call('GET', `${AGENTS}/${'a'.repeat(20_000)}`, admin());
     expect(answer.status).toBe(431);
     expect(isErrorShape(answer.json)).toBe(true);
+  });
+
+  it('answers a request target that makes no URL with 400 in the error shape, and logs no error', async () => {
+    for (const target of ['http://[', 'http://%zz/', 'http://a:99999/']) {
+      const answer = await rawRequest(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      expect(answer.head, target).toMatch(/^HTTP\/1\.1 400 /);
+      expect(JSON.parse(answer.body)).toEqual({ error: { code: 'malformed_request', message: 'the request target is not a valid URL', details: [] } });
+    }
+    expect(server.errors).toEqual([]);
   });
 
   it('answers malformed JSON with 400 invalid_json, unknown paths with 404 and wrong methods with 405', async () => {

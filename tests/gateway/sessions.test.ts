@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { connect as connectTcp } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxHandle } from '../../gateway/runtime/types.ts';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.ts';
@@ -103,6 +104,27 @@ describe.runIf(isRoot)('sessions on the local runtime', () => {
     await gw.json('DELETE', `/api/v1/managed_agents/sessions/${session.id}`, undefined, 200);
   });
 
+  it('refuses any other upgrade with the API error shape, and survives malformed and reset ones', async () => {
+    const upgradeHeaders = `Authorization: Bearer ${gw.key}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
+    const malformed = await rawExchange(gw.url, `GET /api/v1/managed_agents/sessions/%E0%A4%A/tty HTTP/1.1\r\nHost: x\r\n${upgradeHeaders}`);
+    expect(malformed.head).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(malformed.body).error).toMatchObject({ code: 'invalid_request', details: [{ field: 'id' }] });
+    const elsewhere = await rawExchange(gw.url, `GET /healthz HTTP/1.1\r\nHost: x\r\n${upgradeHeaders}`);
+    expect(elsewhere.head).toMatch(/^HTTP\/1\.1 404 /);
+    expect(JSON.parse(elsewhere.body)).toEqual({ error: { code: 'not_found', message: 'no WebSocket route GET /healthz', details: [] } });
+    const session = await gw.json('POST', '/api/v1/managed_agents/agents/sh/session?wait=true', {}, 201);
+    for (let i = 0; i < 20; i++) {
+      const socket = connectTcp(Number(new URL(gw.url).port), '127.0.0.1');
+      socket.on('error', () => {});
+      socket.write(`GET /api/v1/managed_agents/sessions/${session.id}/tty HTTP/1.1\r\nHost: x\r\n${upgradeHeaders}`, () => socket.resetAndDestroy());
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await gw.call('GET', '/healthz')).status).toBe(200);
+    const dead = await gw.json('DELETE', `/api/v1/managed_agents/sessions/${session.id}`, undefined, 200);
+    const refused = await rawExchange(gw.url, `GET /api/v1/managed_agents/sessions/${dead.id}/tty HTTP/1.1\r\nHost: x\r\n${upgradeHeaders}`);
+    expect(JSON.parse(refused.body)).toEqual({ error: { code: 'conflict', message: `session ${dead.id} is dead; its terminal is not available`, details: [] } });
+  });
+
   it("hides a session from every other non-admin key, on the API and the terminal", async () => {
     const mint = async (name: string) => (await gw.json('POST', '/api/v1/api_keys', { name }, 201)).key as string;
     const [alice, bob] = [await mint('alice'), await mint('bob')];
@@ -180,6 +202,20 @@ function upgradeWithout(base: string, path: string, key: string): Promise<{ stat
     req.once('upgrade', () => reject(new Error('upgraded without a key')));
     req.once('error', reject);
     req.end();
+  });
+}
+
+/** Writes one raw request and reads the answer until the server closes: head and body. */
+function rawExchange(base: string, request: string): Promise<{ head: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connectTcp(Number(new URL(base).port), '127.0.0.1', () => socket.write(request));
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk));
+    socket.once('error', reject);
+    socket.once('close', () => {
+      const end = text.indexOf('\r\n\r\n');
+      resolve({ head: text.slice(0, end), body: text.slice(end + 4) });
+    });
   });
 }
 

@@ -1,13 +1,11 @@
 // The REST API on a real HTTP server (127.0.0.1, a free port) over a real SQLite store in a temp dir.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
 import { createApiApp } from '../../../gateway/api/app.ts';
-import { answerClientErrors } from '../../../gateway/api/client-errors.ts';
+import { createApiServer } from '../../../gateway/api/server.ts';
 import type { RouteSpec } from '../../../gateway/api/route.ts';
 import { openStore } from '../../../gateway/store/sqlite.ts';
 import type { Store } from '../../../gateway/store/types.ts';
@@ -26,10 +24,9 @@ export async function startApiServer(routes: RouteSpec[] = []): Promise<ApiServe
   const store = openStore({ dataDir, secretKey: randomBytes(32) });
   const masterKey = `lap_master_${randomBytes(24).toString('base64url')}`;
   const errors: object[] = [];
-  const app = createApiApp({ store, masterKey, routes, log: { error: (details) => errors.push(details) } });
-  const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }) as Server;
-  answerClientErrors(server);
-  await new Promise((resolve) => server.once('listening', resolve));
+  const log = { error: (details: object) => errors.push(details) };
+  const server = createApiServer(createApiApp({ store, masterKey, routes, log }).fetch, log);
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
