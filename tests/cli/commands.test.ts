@@ -130,6 +130,18 @@ describe.runIf(isRoot)('lap commands', () => {
     expect(missing.stderr).toContain('command not found');
   });
 
+  it('exec: Ctrl-C stops lap and the remote command with it', async () => {
+    const t = LapTerminal.start(`exec LAP exec ${sessionId} -- sh -c 'echo started; exec sleep 4242'`, env());
+    const sleepers = async () => (await lap(['exec', sessionId, '--', 'sh', '-c', 'ps -eo args | grep -c "^sleep 4242" || true'])).stdout.trim();
+    await t.waitFor('started');
+    expect(await sleepers()).toBe('1');
+    t.type('\x03');
+    await t.exitCode();
+    let left = '';
+    for (const deadline = Date.now() + 5_000; Date.now() < deadline && left !== '0'; await new Promise((r) => setTimeout(r, 100))) left = await sleepers();
+    expect(left, 'sleep processes left in the sandbox').toBe('0');
+  });
+
   it('errors are one line with a hint and a documented exit code', async () => {
     const unknownSession = await lap(['attach', 'ses_doesnotexist']);
     expect(unknownSession.code).toBe(4);
