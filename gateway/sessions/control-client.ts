@@ -6,6 +6,8 @@ import { ApiError, type ApiErrorStatus } from '../api/errors.ts';
 import type { SandboxHandle } from '../runtime/types.ts';
 
 const CONTROL_TIMEOUT_MS = 30_000;
+/** Control answers are a few hundred bytes; a sandbox (its agent runs as the sandbox's user) may send anything. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
 
 export class ControlError extends Error {
   readonly status: number;
@@ -47,8 +49,28 @@ async function call(base: string, token: string, what: string, path: string, ini
     throw new ControlError(0, `${what} ${path} did not answer: ${(err as Error).message}`);
   }
   if (response.ok) return response;
-  const remote = readError(await response.text().catch(() => ''));
+  const remote = readError(await readAnswer(response).catch(() => ''));
   throw new ControlError(response.status, `${what} ${path} answered ${response.status}: ${remote.message}`, remote);
+}
+
+/** The body as text, refused past MAX_ANSWER_BYTES (the rest is not read). */
+async function readAnswer(response: Response): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body ?? []) {
+    size += chunk.length;
+    if (size > MAX_ANSWER_BYTES) throw new ControlError(0, `the answer is larger than ${MAX_ANSWER_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readJson<T>(response: Response, what: string, path: string): Promise<T> {
+  try {
+    return JSON.parse(await readAnswer(response)) as T;
+  } catch (err) {
+    throw new ControlError(0, `${what} ${path} answered something unreadable: ${(err as Error).message}`);
+  }
 }
 
 function readError(body: string): { code?: string; message: string } {
@@ -64,7 +86,7 @@ export const vaultControl = {
   /** Sets the session's credentials; the vault mints the stubs and answers with them (never a value). */
   async putCredentials(handle: SandboxHandle, credentials: VaultCredentialInput[]): Promise<CredentialView[]> {
     const response = await call(handle.vaultUrl, handle.vaultToken, 'vault', '/v1/credentials', { method: 'PUT', body: JSON.stringify({ credentials }) });
-    return ((await response.json()) as { credentials: CredentialView[] }).credentials;
+    return (await readJson<{ credentials: CredentialView[] }>(response, 'vault', '/v1/credentials')).credentials;
   },
   async putPolicy(handle: SandboxHandle, policy: EgressPolicy): Promise<void> {
     await call(handle.vaultUrl, handle.vaultToken, 'vault', '/v1/policy', { method: 'PUT', body: JSON.stringify(policy) });
@@ -77,16 +99,16 @@ export const vaultControl = {
 export const agentControl = {
   async claim(handle: SandboxHandle, claim: ClaimRequest): Promise<{ pid: number }> {
     const response = await call(handle.agentUrl, handle.agentToken, 'agent', '/v1/claim', { method: 'POST', body: JSON.stringify(claim) });
-    return (await response.json()) as { pid: number };
+    return readJson(response, 'agent', '/v1/claim');
   },
   async restartHarness(handle: SandboxHandle): Promise<{ pid: number }> {
     const response = await call(handle.agentUrl, handle.agentToken, 'agent', '/v1/harness/restart', { method: 'POST' });
-    return (await response.json()) as { pid: number };
+    return readJson(response, 'agent', '/v1/harness/restart');
   },
   /** The agent's exact last activity (its events only carry it at most every 10 s). */
   async lastActivity(handle: SandboxHandle): Promise<number> {
     const response = await call(handle.agentUrl, handle.agentToken, 'agent', `/v1/events?after=${Number.MAX_SAFE_INTEGER}`);
-    return Date.parse(((await response.json()) as { lastActivity: string }).lastActivity);
+    return Date.parse((await readJson<{ lastActivity: string }>(response, 'agent', '/v1/events')).lastActivity);
   },
   eventStream(handle: SandboxHandle, after: number, signal: AbortSignal): Promise<Response> {
     return call(handle.agentUrl, handle.agentToken, 'agent', '/v1/events/stream', { headers: { 'last-event-id': String(after) }, signal });
@@ -101,6 +123,6 @@ export const agentControl = {
   },
   async abortTurn(handle: SandboxHandle): Promise<{ aborted: boolean; turn: string | null }> {
     const response = await call(handle.agentUrl, handle.agentToken, 'agent', '/v1/message/abort', { method: 'POST' });
-    return (await response.json()) as { aborted: boolean; turn: string | null };
+    return readJson(response, 'agent', '/v1/message/abort');
   },
 };

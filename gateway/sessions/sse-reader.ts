@@ -1,5 +1,6 @@
 // Reads a text/event-stream body into messages (the subset our own agent and vault send: id, event,
 // data; comments and retry ignored).
+import { MAX_LINE_CHARS } from '../../sandbox-agent/lines.ts';
 
 export interface SseMessage {
   id: string | undefined;
@@ -7,18 +8,21 @@ export interface SseMessage {
   data: string;
 }
 
-export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
+/** Throws on a message past `maxChars` (see MAX_LINE_CHARS): a sandbox's stream must not exhaust its reader. */
+export async function* readSse(body: ReadableStream<Uint8Array>, maxChars = MAX_LINE_CHARS): AsyncGenerator<SseMessage> {
   const decoder = new TextDecoder();
   let buffer = '';
   for await (const chunk of body) {
+    const scanFrom = Math.max(0, buffer.length - 1);
     buffer += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) !== -1) {
-      const block = buffer.slice(0, end);
+    let end = buffer.indexOf('\n\n', scanFrom);
+    while (end !== -1) {
+      const message = parseBlock(buffer.slice(0, end));
       buffer = buffer.slice(end + 2);
-      const message = parseBlock(block);
       if (message) yield message;
+      end = buffer.indexOf('\n\n');
     }
+    if (buffer.length > maxChars) throw new Error(`an event longer than ${maxChars} characters: the stream is not the event stream expected`);
   }
 }
 

@@ -31,7 +31,9 @@ export async function pollUntil<T>(
 export async function awaitHealthy(what: string, url: string, headers: Record<string, string>, timeoutMs: number): Promise<void> {
   const status = await pollUntil(`${what} did not answer`, async () => {
     try {
-      return (await fetch(url, { headers, signal: AbortSignal.timeout(5_000) })).status;
+      const response = await fetch(url, { headers, signal: AbortSignal.timeout(5_000) });
+      await response.body?.cancel(); // only the status matters; the sandbox decides what the body is
+      return response.status;
     } catch {
       return undefined;
     }

@@ -1,0 +1,110 @@
+// A sandbox's agent runs as the sandbox's own user, so code in the sandbox can kill it and answer on its
+// port instead. The gateway reads those answers (control calls, the event stream) and must stay up and
+// bounded whatever comes back. Here a real HTTP server on loopback plays the hostile agent; the gateway
+// side is the real control client and event pump over a real SQLite store.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readLines } from '../../sandbox-agent/lines.ts';
+import type { SandboxHandle } from '../../gateway/runtime/types.ts';
+import { agentControl } from '../../gateway/sessions/control-client.ts';
+import { EventPump } from '../../gateway/sessions/event-pump.ts';
+import { SessionEventLog } from '../../gateway/sessions/event-log.ts';
+import { openStore } from '../../gateway/store/sqlite.ts';
+import type { Store } from '../../gateway/store/types.ts';
+
+const MiB = 1024 * 1024;
+/** The hostile agent stops here, so that a reader without a bound ends the test instead of the machine. */
+const FLOOD_LIMIT = 256 * MiB;
+/** Far below the flood, far above the readers' bounds (1 MiB answers, 16 MiB events) plus socket buffers. */
+const READ_BOUND = 64 * MiB;
+
+/** Writes `first` and then an endless run of one byte, until the reader hangs up; resolves what was written. */
+function flood(res: ServerResponse, first: string, filler: string): Promise<number> {
+  const chunk = Buffer.alloc(64 * 1024, filler);
+  let written = res.write(first) ? first.length : first.length;
+  return new Promise((resolve) => {
+    const pump = () => {
+      while (written < FLOOD_LIMIT && !res.destroyed) {
+        written += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+      res.end();
+    };
+    res.once('close', () => resolve(written));
+    pump();
+  });
+}
+
+describe('a hostile sandbox agent', () => {
+  let server: Server;
+  let store: Store;
+  let dataDir: string;
+  let handle: SandboxHandle;
+  /** Every flood the hostile agent began: which request it answered, and how many bytes it got out. */
+  const floods: { url: string; written: Promise<number> }[] = [];
+  const floodFor = (url: string) => floods.findLast((f) => f.url.startsWith(url))?.written;
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url === '/v1/events/stream') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const event = JSON.stringify({ seq: 1, ts: new Date().toISOString(), type: 'phase', data: { phase: 'before the flood' } });
+        floods.push({ url: req.url, written: flood(res, `id: 1\nevent: phase\ndata: ${event}\n\ndata: `, 'x') });
+      } else if (req.url === '/v1/message') {
+        res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        floods.push({ url: req.url, written: flood(res, '{"type":"message.delta","data":{"text":"', 'z') });
+      } else if (req.url?.startsWith('/v1/events?')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        floods.push({ url: req.url, written: flood(res, '{"lastActivity":"', '9') });
+      } else {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        floods.push({ url: req.url ?? '', written: flood(res, '{"error":{"code":"x","message":"', 'y') });
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const agentUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    handle = { id: 'sb_hostile', runtime: 'test', agentUrl, agentToken: 'agent-token', vaultUrl: agentUrl, vaultToken: 'vault-token', caPem: '', paths: { workspace: '/', caFile: '/' }, detail: {} };
+    dataDir = mkdtempSync(join(tmpdir(), 'lap-hostile-'));
+    store = openStore({ dataDir, secretKey: randomBytes(32) });
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('an endless control answer is refused after a bounded read, on success and on error', async () => {
+    await expect(agentControl.lastActivity(handle)).rejects.toThrow(/larger than 1048576 bytes/);
+    expect(await floodFor('/v1/events?')).toBeLessThan(READ_BOUND);
+    await expect(agentControl.restartHarness(handle)).rejects.toThrow(/answered 500/);
+    expect(await floodFor('/v1/harness/restart')).toBeLessThan(READ_BOUND);
+  });
+
+  it('a turn stream that never ends its line is cut off after a bounded read', async () => {
+    const response = await agentControl.message(handle, { text: 'hi' }, AbortSignal.timeout(60_000));
+    await expect(async () => {
+      for await (const _line of readLines(response.body!));
+    }).rejects.toThrow(/a line longer than 16777216 characters/);
+    expect(await floodFor('/v1/message')).toBeLessThan(READ_BOUND);
+  });
+
+  it('an event stream that never ends its event is cut off after a bounded read; what came before is kept', async () => {
+    const session = store.sessions.create({ agentId: 'agt_0000000000000001', ownerKeyId: 'key_0000000000000001', title: null, harness: 'shell' }, {});
+    const events = new SessionEventLog(store);
+    const pump = new EventPump(store, events, { onAgentEvent: () => {}, onAuditEvent: () => {} });
+    pump.start(session.id, handle);
+    try {
+      await expect.poll(() => floodFor('/v1/events/stream'), { timeout: 10_000 }).toBeDefined();
+      expect(await floodFor('/v1/events/stream')).toBeLessThan(READ_BOUND);
+      expect(events.since(session.id, 0, 10).map((e) => e.data)).toContainEqual({ phase: 'before the flood' });
+    } finally {
+      pump.stop(session.id);
+    }
+  });
+});
