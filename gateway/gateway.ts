@@ -1,13 +1,13 @@
 // Puts the gateway together: store, runtime, sessions, warm pool, reconciler, REST + SSE + the TTY
 // WebSocket, and re-adopts the sandboxes a previous run left running.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { dirname } from 'node:path';
 import type { Server } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { harnessNames } from '../sandbox-agent/harnesses/index.ts';
 import { adminRoutes } from './admin-routes.ts';
+import { type DataDirLock, lockDataDir, makeDataDir } from './data-dir.ts';
 import { createApiApp } from './api/app.ts';
 import { createApiServer } from './api/server.ts';
 import { authenticate } from './api/auth.ts';
@@ -42,24 +42,20 @@ export interface RunningGateway {
   close(opts?: { removeSandboxes?: boolean }): Promise<void>;
 }
 
-/**
- * `mkdir -p` one level at a time: Node's recursive mkdir never returns where mkdir answers ENOENT
- * under a parent that exists (/proc, /sys), which left `npm start` hanging without a word.
- */
-function makeDataDir(dir: string): void {
-  const missing: string[] = [];
-  for (let level = dir; !existsSync(level); level = dirname(level)) missing.unshift(level);
+export async function startGateway(config: GatewayConfig, opts: { runtime?: Runtime; log?: Logger } = {}): Promise<RunningGateway> {
+  checkWarmPool(config.warmPool);
+  makeDataDir(config.dataDir);
+  const dataDirLock = await lockDataDir(config.dataDir);
   try {
-    for (const level of missing) mkdirSync(level, { mode: 0o700 });
+    return await startOnDataDir(config, opts, dataDirLock);
   } catch (err) {
-    throw new Error(`cannot create LAP_DATA_DIR ${dir}: ${(err as Error).message}`);
+    await dataDirLock.release();
+    throw err;
   }
 }
 
-export async function startGateway(config: GatewayConfig, opts: { runtime?: Runtime; log?: Logger } = {}): Promise<RunningGateway> {
+async function startOnDataDir(config: GatewayConfig, opts: { runtime?: Runtime; log?: Logger }, dataDirLock: DataDirLock): Promise<RunningGateway> {
   const log = opts.log ?? pino({ level: config.logLevel, base: { part: 'gateway' }, timestamp: pino.stdTimeFunctions.isoTime });
-  checkWarmPool(config.warmPool);
-  makeDataDir(config.dataDir);
   const runtime = opts.runtime ?? createLocalRuntime({ dataDir: config.dataDir, vethPool: config.vethPool, vault: { hosts: config.vaultHosts, extraCaFiles: config.vaultExtraCaFiles }, harnessDir: config.harnessDir, log });
   await runtime.preflight();
   const { key: secretKey } = loadSecretKey({ env: config.secretKey, envName: 'LAP_SECRET_KEY', keyFile: secretKeyFile(config) });
@@ -113,6 +109,7 @@ export async function startGateway(config: GatewayConfig, opts: { runtime?: Runt
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (removeSandboxes) await Promise.all(store.sandboxes.list().map((s) => sandboxes.stop(s.id)));
       store.close();
+      await dataDirLock.release();
     },
   };
 }

@@ -57,6 +57,25 @@ describe.runIf(isRoot)('a gateway restart', () => {
   });
 });
 
+describe.runIf(isRoot)('one gateway per data dir', () => {
+  const root = mkdtempSync(join(tmpdir(), 'lap-lock-test-'));
+  const dataDir = join(root, 'data');
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('a second gateway on the same data dir refuses to start, naming the first; a killed one leaves no lock behind', async () => {
+    const opts = { masterKey: MASTER, warmPool: 'shell=0' };
+    const first = await startGatewayProcess(dataDir, opts);
+    try {
+      await expect(startGatewayProcess(dataDir, opts)).rejects.toThrow(`another LAP gateway (pid ${first.process.pid}) is running on LAP_DATA_DIR ${dataDir}`);
+      expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
+    } finally {
+      await first.stop('SIGKILL');
+    }
+    const next = await startGatewayProcess(dataDir, opts);
+    await next.stop();
+  });
+});
+
 describe.runIf(isRoot)('failures and idle reaping', () => {
   let gw: TestGateway;
   beforeAll(async () => {
