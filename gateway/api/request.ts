@@ -79,7 +79,7 @@ export function fieldIssues(issues: readonly z.core.$ZodIssue[], where: 'body' |
   return issues.flatMap((issue) => {
     const path = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ field: [...path, key].join('.'), message: 'unknown field' }));
+      return issue.keys.map((key) => ({ field: [...path, key].join('.'), message: where === 'query' ? 'unknown query parameter' : 'unknown field' }));
     }
     return [{ field: path.length === 0 ? where : path.join('.'), message: issue.message }];
   });

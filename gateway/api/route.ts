@@ -1,7 +1,7 @@
 // The route registry: one RouteSpec per operation validates requests, documents itself in OpenAPI and
 // is mounted on Hono by mountRoutes, so the document and the checks cannot drift apart.
 import type { Context, Hono } from 'hono';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { StoreConflict, StoreInvalidInput, type Store } from '../store/types.ts';
 import { authenticate } from './auth.ts';
 import type { GatewayEnv } from './env.ts';
@@ -109,11 +109,14 @@ async function readInput(route: RouteSpec, c: Context<GatewayEnv>): Promise<Rout
   }
   const issues: FieldIssue[] = [];
   const params = parsePart(route.params, c.req.param(), 'path', issues) ?? {};
-  const query = parsePart(route.query, c.req.query(), 'query', issues) ?? {};
+  // Strict like bodies: a misspelt filter (?agent= for ?agent_id=) must not quietly list everything.
+  const query = parsePart((route.query ?? NO_QUERY).strict(), c.req.query(), 'query', issues) ?? {};
   const body = parsePart(route.body, rawBody, 'body', issues);
   if (issues.length > 0) throw invalidRequest(issues);
   return { params, query, body };
 }
+
+const NO_QUERY = z.object({});
 
 /** Validates one part, adding its problems to `issues` so one 400 lists everything wrong. */
 function parsePart(schema: z.ZodType | undefined, value: unknown, where: 'body' | 'path' | 'query', issues: FieldIssue[]): any {

@@ -369,6 +369,12 @@ describe('request handling', () => {
     expect(isErrorShape(answer.json)).toBe(true);
   });
 
+  it('refuses a query parameter the route does not take, naming it', async () => {
+    const answer = await call('GET', `${AGENTS}?name=tmp&limit=5`, admin());
+    expect(answer.status).toBe(400);
+    expect(answer.json.error.details).toEqual([{ field: 'name', message: 'unknown query parameter' }, { field: 'limit', message: 'unknown query parameter' }]);
+  });
+
   it('answers a request target that makes no URL with 400 in the error shape, and logs no error', async () => {
     for (const target of ['http://[', 'http://%zz/', 'http://a:99999/']) {
       const answer = await rawRequest(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);

@@ -134,6 +134,9 @@ describe.runIf(isRoot)('sessions on the local runtime', () => {
     expect((await asBob.call('GET', `/api/v1/managed_agents/sessions/${session.id}`)).status).toBe(404);
     expect((await asBob.call('DELETE', `/api/v1/managed_agents/sessions/${session.id}`)).status).toBe(404);
     expect((await asBob.json('GET', '/api/v1/managed_agents/sessions')).data).toEqual([]);
+    const misspelt = await asAlice.call('GET', '/api/v1/managed_agents/sessions?agent=sh&status=ready');
+    expect(misspelt.status).toBe(400);
+    expect((await misspelt.json()).error.details).toEqual([{ field: 'agent', message: 'unknown query parameter' }]);
     expect((await asAlice.json('GET', '/api/v1/managed_agents/sessions')).data.map((s: { id: string }) => s.id)).toEqual([session.id]);
     await expect(TtyViewer.connect(ttyUrl(session.id), { headers: { authorization: `Bearer ${bob}` } })).rejects.toThrow(/404/);
     expect((await gw.json('GET', `/api/v1/managed_agents/sessions/${session.id}`)).id).toBe(session.id); // admin sees all
