@@ -8,7 +8,6 @@ import { envVarsSchema } from '../api/schemas/env.ts';
 import type { GatewayEnv } from '../api/env.ts';
 import { ApiError } from '../api/errors.ts';
 import { defineRoute, type RouteSpec } from '../api/route.ts';
-import type { SessionEvent } from '../store/types.ts';
 import type { SessionEventLog } from './event-log.ts';
 import type { SessionService } from './service.ts';
 import type { TicketBook } from './tickets.ts';
@@ -137,28 +136,32 @@ export function sessionRoutes(service: SessionService, events: SessionEventLog, 
   ];
 }
 
+/**
+ * Replays from `after`, then follows live. Both read the store a page at a time; a new event only
+ * wakes the loop. So a client that reads slowly costs one page of memory however fast events come,
+ * and it never misses one: whatever arrived while it was written to is in the next page.
+ */
 function streamEvents(c: Context<GatewayEnv>, events: SessionEventLog, sessionId: string, after: number, live: () => boolean) {
   return streamSSE(c, async (stream) => {
-    const queue: SessionEvent[] = [];
+    let pending = true;
     let wake: (() => void) | undefined;
-    const unsubscribe = events.subscribe(sessionId, (e) => {
-      queue.push(e);
+    const unsubscribe = events.subscribe(sessionId, () => {
+      pending = true;
       wake?.();
     });
     const heartbeat = setInterval(() => void stream.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
     stream.onAbort(() => wake?.());
     try {
-      let last = after;
-      for (let page = events.since(sessionId, last, EVENT_PAGE); page.length > 0; page = events.since(sessionId, last, EVENT_PAGE)) {
-        for (const e of page) await stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify(eventView(e)) });
-        last = page.at(-1)!.seq;
-      }
-      while (!stream.aborted && (queue.length > 0 || live())) {
-        const e = queue.shift();
-        if (!e) await new Promise<void>((resolve) => (wake = resolve));
-        else if (e.seq > last) {
-          await stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify(eventView(e)) });
-          last = e.seq;
+      for (let last = after; !stream.aborted; ) {
+        if (!pending) {
+          if (!live()) break;
+          await new Promise<void>((resolve) => (wake = resolve));
+          continue;
+        }
+        pending = false;
+        for (let page = events.since(sessionId, last, EVENT_PAGE); page.length > 0 && !stream.aborted; page = events.since(sessionId, last, EVENT_PAGE)) {
+          for (const e of page) await stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify(eventView(e)) });
+          last = page.at(-1)!.seq;
         }
       }
     } finally {

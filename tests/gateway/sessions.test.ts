@@ -125,6 +125,46 @@ describe.runIf(isRoot)('sessions on the local runtime', () => {
     expect(JSON.parse(refused.body)).toEqual({ error: { code: 'conflict', message: `session ${dead.id} is dead; its terminal is not available`, details: [] } });
   });
 
+  it('an events reader that stalls still gets every event, in order, while more keep coming', async () => {
+    const session = await gw.json('POST', '/api/v1/managed_agents/agents/sh/session?wait=true', {}, 201);
+    const base = `/api/v1/managed_agents/sessions/${session.id}`;
+    /** Every page of a log: how many entries it holds, and the last seq. */
+    const readAll = async (log: 'events' | 'audit') => {
+      for (let after = 0, count = 0; ; ) {
+        const page = await gw.json('GET', `${base}/${log}?after=${after}&limit=1000`);
+        count += page.data.length;
+        if (page.data.length < 1000) return { count, last: page.last_seq as number };
+        after = page.last_seq;
+      }
+    };
+    const response = await fetch(`${gw.url}${base}/events`, { headers: { authorization: `Bearer ${gw.key}`, accept: 'text/event-stream' } });
+    const reader = response.body!.getReader();
+    // Each refused TRACE is one vault.blocked event: more than a page (1000) of them arrive while the
+    // reader stalls. The vault refuses TRACE before it dials anything.
+    const requests = 1_500;
+    const flood = `for i in $(seq ${requests}); do exec 3<>/dev/tcp/api.github.com/80; printf 'TRACE / HTTP/1.1\\r\\nHost: api.github.com\\r\\n\\r\\n' >&3; exec 3>&-; done`;
+    expect(await (await gw.call('POST', `${base}/exec`, { argv: ['bash', '-c', flood] })).text()).toContain('"code":0');
+    await waitFor(async () => (await readAll('audit')).count >= requests, `${requests} audit events`);
+    const { last } = await readAll('events');
+
+    const seen: number[] = [];
+    const decoder = new TextDecoder();
+    for (let text = ''; (seen.at(-1) ?? 0) < last; ) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+      for (let end = text.indexOf('\n\n'); end !== -1; end = text.indexOf('\n\n')) {
+        const id = /^id: (\d+)$/m.exec(text.slice(0, end))?.[1];
+        if (id) seen.push(Number(id));
+        text = text.slice(end + 2);
+      }
+    }
+    await reader.cancel();
+    expect(seen.slice(0, last)).toEqual(Array.from({ length: last }, (_, i) => i + 1));
+    expect((await readAll('audit')).count).toBe(requests);
+    await gw.json('DELETE', base, undefined, 200);
+  });
+
   it("hides a session from every other non-admin key, on the API and the terminal", async () => {
     const mint = async (name: string) => (await gw.json('POST', '/api/v1/api_keys', { name }, 201)).key as string;
     const [alice, bob] = [await mint('alice'), await mint('bob')];
