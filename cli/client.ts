@@ -18,7 +18,12 @@ export class Client {
   /** JSON request; a non-2xx answer throws a CliError built from the server's error body. */
   async json<T = any>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await this.fetch(path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
-    return (await response.json()) as T;
+    const text = await response.text();
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw this.#notLap(response);
+    }
   }
 
   /** Any request; answers only 2xx (errors throw), the body unread. */
@@ -40,8 +45,9 @@ export class Client {
     try {
       parsed = JSON.parse(text) as ServerError;
     } catch {}
-    const detail = parsed.error?.details?.[0];
-    const message = parsed.error?.message ?? (text.slice(0, 200) || response.statusText);
+    if (typeof parsed.error?.message !== 'string') return this.#notLap(response);
+    const detail = parsed.error.details?.[0];
+    const message = parsed.error.message;
     const full = detail?.field && !message.includes(detail.field) ? `${message} (${detail.field}: ${detail.message})` : message;
     if (response.status === 401) {
       return new CliError(`the server refused the API key (${this.connection.source === 'env' ? 'LAP_API_KEY' : `profile ${this.connection.source}`})`, { hint: 'run `lap login` with a valid key', exitCode: EXIT.auth });
@@ -50,6 +56,15 @@ export class Client {
     if (response.status >= 500) return new CliError(`the server failed (${response.status}): ${full}`, { hint: "this is a server bug or outage; the gateway's log says more" });
     const hint = HINTS_BY_CODE[parsed.error?.code ?? ''] ?? HINTS_BY_STATUS[response.status] ?? `the server refused the request (${response.status})`;
     return new CliError(full, { hint });
+  }
+
+  /** An answer without LAP's JSON (an HTML error page, another server): the URL is likely wrong. */
+  #notLap(response: Response): CliError {
+    const type = response.headers.get('content-type')?.split(';')[0] ?? 'no content type';
+    return new CliError(`${this.connection.url} answered ${response.status} ${response.statusText} (${type}), which is not LAP's API`, {
+      hint: `is ${this.connection.source === 'env' ? 'LAP_URL' : `profile ${this.connection.source}'s URL`} a LAP gateway? \`lap login --url <url>\` sets it; \`npm start\` prints it`,
+      exitCode: EXIT.unreachable,
+    });
   }
 }
 
