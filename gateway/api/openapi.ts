@@ -110,7 +110,8 @@ function parametersOf(schema: z.ZodObject<any> | undefined, where: 'path' | 'que
 /** The route's own responses plus the refusals mountRoutes itself may answer. */
 function responsesOf(route: RouteSpec, components: Components): Record<string, object> {
   const framework: Record<number, string> = {};
-  if (route.params || route.query || route.body) framework[400] = 'Invalid request: details list every field at fault';
+  // Every route can refuse a query parameter it does not take.
+  framework[400] = 'Invalid request: details list every field or query parameter at fault';
   if (route.auth !== 'none') framework[401] = 'Missing, malformed, unknown or revoked API key';
   if (route.auth === 'admin') framework[403] = 'The key is not an admin key';
   if (route.body) {

@@ -369,10 +369,16 @@ describe('request handling', () => {
     expect(isErrorShape(answer.json)).toBe(true);
   });
 
-  it('refuses a query parameter the route does not take, naming it', async () => {
+  it('refuses a query parameter the route does not take, naming it, on every route, as documented', async () => {
     const answer = await call('GET', `${AGENTS}?name=tmp&limit=5`, admin());
     expect(answer.status).toBe(400);
     expect(answer.json.error.details).toEqual([{ field: 'name', message: 'unknown query parameter' }, { field: 'limit', message: 'unknown query parameter' }]);
+    for (const { method, path, op } of operations()) {
+      const fixture = fixtures[op.operationId]!;
+      const refused = await call(method.toUpperCase(), `${fillPath(path, fixture.params)}?no_such_parameter=1`, admin({ body: fixture.body }));
+      expect({ op: op.operationId, status: refused.status, documented: '400' in op.responses }).toEqual({ op: op.operationId, status: 400, documented: true });
+      expect(refused.json.error.details).toContainEqual({ field: 'no_such_parameter', message: 'unknown query parameter' });
+    }
   });
 
   it('answers a request target that makes no URL with 400 in the error shape, and logs no error', async () => {
