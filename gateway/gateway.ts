@@ -70,7 +70,7 @@ async function startOnDataDir(config: GatewayConfig, opts: { runtime?: Runtime; 
   const pump = new EventPump(store, events, {
     onAgentEvent: (id, e) => service?.onAgentEvent(id, e),
     onAuditEvent: (_id, e) => metrics.vaultRequests.inc({ decision: e.decision }),
-  });
+  }, (details, message) => log.warn(details, message));
   service = new SessionService({ store, sandboxes, pool, events, pump, metrics, log, exitedGraceMs: config.exitedGraceMs });
   const reconciler = new Reconciler({ store, service, sandboxes, pool, log, intervalMs: config.reconcileIntervalMs });
   const tickets = new TicketBook();

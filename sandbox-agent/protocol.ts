@@ -104,3 +104,6 @@ export type TurnEvent =
   | { type: 'error'; data: { turn: string; message: string; aborted?: boolean } };
 
 export const TURN_EVENT_TYPES: readonly TurnEventType[] = ['message.user', 'turn.started', 'message.delta', 'tool.started', 'tool.finished', 'turn.finished', 'error'];
+
+/** Every type an agent event may have: the gateway stores no other (vault.* and session.* are not the agent's to write). */
+export const AGENT_EVENT_TYPES: ReadonlySet<string> = new Set<AgentEventType>(['phase', 'harness.started', 'harness.exited', 'tty.attached', 'tty.detached', 'activity', ...TURN_EVENT_TYPES]);

@@ -2,7 +2,7 @@
 // source is followed over SSE from a stored cursor, so a gateway restart resumes without gaps or
 // repeats, and a dropped stream is reopened with backoff until the pump is stopped.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AgentEvent } from '../../sandbox-agent/protocol.ts';
+import { AGENT_EVENT_TYPES, type AgentEvent } from '../../sandbox-agent/protocol.ts';
 import type { AuditEvent } from '../../vault/types.ts';
 import type { SandboxHandle } from '../runtime/types.ts';
 import type { Store } from '../store/types.ts';
@@ -16,6 +16,7 @@ export interface PumpHooks {
 }
 
 type Source = 'agent' | 'vault';
+type Warn = (details: object, message: string) => void;
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2_000;
@@ -24,12 +25,14 @@ export class EventPump {
   readonly #store: Store;
   readonly #log: SessionEventLog;
   readonly #hooks: PumpHooks;
+  readonly #warn: Warn;
   readonly #running = new Map<string, AbortController>();
 
-  constructor(store: Store, log: SessionEventLog, hooks: PumpHooks) {
+  constructor(store: Store, log: SessionEventLog, hooks: PumpHooks, warn: Warn) {
     this.#store = store;
     this.#log = log;
     this.#hooks = hooks;
+    this.#warn = warn;
   }
 
   start(sessionId: string, handle: SandboxHandle): void {
@@ -67,16 +70,28 @@ export class EventPump {
   }
 
   #take(sessionId: string, source: Source, event: AgentEvent | AuditEvent): void {
+    if (!(Number.isSafeInteger(event?.seq) && event.seq > 0)) throw new Error(`the ${source} sent an event without a seq`);
     if (event.seq <= this.#store.events.cursor(sessionId, source)) return;
-    if (source === 'agent') {
-      const agentEvent = event as AgentEvent;
-      this.#log.append(sessionId, agentEvent.type, agentEvent.data, agentEvent.ts);
-      this.#hooks.onAgentEvent(sessionId, agentEvent);
-    } else {
+    if (source === 'vault') {
       const { seq, session: _sandbox, ...audit } = event as AuditEvent;
       this.#log.append(sessionId, audit.decision === 'block' ? 'vault.blocked' : 'vault.request', { ...audit, vault_seq: seq }, audit.ts);
       this.#hooks.onAuditEvent(sessionId, event as AuditEvent);
+    } else if (isAgentEvent(event as AgentEvent)) {
+      this.#log.append(sessionId, (event as AgentEvent).type, (event as AgentEvent).data, event.ts);
+      this.#hooks.onAgentEvent(sessionId, event as AgentEvent);
+    } else {
+      const type = String((event as { type?: unknown }).type).slice(0, 64);
+      this.#warn({ session: sessionId, seq: event.seq, type }, "dropped an event a sandbox's agent may not send; if the sandbox runs untrusted code it may have replaced its agent: delete the session");
     }
     this.#store.events.setCursor(sessionId, source, event.seq);
   }
+}
+
+/**
+ * What the gateway stores from an agent: a known type (vault.* and session.* are written by the vault
+ * and the gateway only, so a replaced agent cannot forge the audit), a time, and an object of data.
+ */
+function isAgentEvent(event: AgentEvent): boolean {
+  const { ts, type, data } = event as Partial<AgentEvent>;
+  return AGENT_EVENT_TYPES.has(type as string) && typeof ts === 'string' && !Number.isNaN(Date.parse(ts)) && typeof data === 'object' && data !== null && !Array.isArray(data);
 }

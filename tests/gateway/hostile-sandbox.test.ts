@@ -48,11 +48,16 @@ describe('a hostile sandbox agent', () => {
   /** Every flood the hostile agent began: which request it answered, and how many bytes it got out. */
   const floods: { url: string; written: Promise<number> }[] = [];
   const floodFor = (url: string) => floods.findLast((f) => f.url.startsWith(url))?.written;
+  /** When set, the event stream sends these and stays open instead of flooding. */
+  let scripted: { seq: number; ts: string; type: string; data: unknown }[] | undefined;
+  const newSession = () => store.sessions.create({ agentId: 'agt_0000000000000001', ownerKeyId: 'key_0000000000000001', title: null, harness: 'shell' }, {});
+  const noHooks = { onAgentEvent: () => {}, onAuditEvent: () => {} };
 
   beforeAll(async () => {
     server = createServer((req, res) => {
       if (req.url === '/v1/events/stream') {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
+        if (scripted) return void res.write(scripted.map((e) => `id: ${e.seq}\ndata: ${JSON.stringify(e)}\n\n`).join(''));
         const event = JSON.stringify({ seq: 1, ts: new Date().toISOString(), type: 'phase', data: { phase: 'before the flood' } });
         floods.push({ url: req.url, written: flood(res, `id: 1\nevent: phase\ndata: ${event}\n\ndata: `, 'x') });
       } else if (req.url === '/v1/message') {
@@ -95,9 +100,9 @@ describe('a hostile sandbox agent', () => {
   });
 
   it('an event stream that never ends its event is cut off after a bounded read; what came before is kept', async () => {
-    const session = store.sessions.create({ agentId: 'agt_0000000000000001', ownerKeyId: 'key_0000000000000001', title: null, harness: 'shell' }, {});
+    const session = newSession();
     const events = new SessionEventLog(store);
-    const pump = new EventPump(store, events, { onAgentEvent: () => {}, onAuditEvent: () => {} });
+    const pump = new EventPump(store, events, noHooks, () => {});
     pump.start(session.id, handle);
     try {
       await expect.poll(() => floodFor('/v1/events/stream'), { timeout: 10_000 }).toBeDefined();
@@ -105,6 +110,30 @@ describe('a hostile sandbox agent', () => {
       expect(events.since(session.id, 0, 10).map((e) => e.data)).toContainEqual({ phase: 'before the flood' });
     } finally {
       pump.stop(session.id);
+    }
+  });
+
+  it("cannot write the vault's audit or the session's status into the event log, nor malformed events", async () => {
+    const ts = new Date().toISOString();
+    scripted = [
+      { seq: 1, ts, type: 'vault.request', data: { host: 'api.github.com', decision: 'allow', credentials: ['GITHUB_TOKEN'] } },
+      { seq: 2, ts, type: 'session.status', data: { status: 'dead' } },
+      { seq: 3, ts, type: 'phase', data: ['not', 'an', 'object'] },
+      { seq: 4, ts: 'yesterday', type: 'phase', data: {} },
+      { seq: 5, ts, type: 'phase', data: { phase: 'genuine', status: 'done' } },
+    ];
+    const session = newSession();
+    const events = new SessionEventLog(store);
+    const warnings: object[] = [];
+    const pump = new EventPump(store, events, noHooks, (details) => warnings.push(details));
+    pump.start(session.id, handle);
+    try {
+      await expect.poll(() => store.events.cursor(session.id, 'agent'), { timeout: 10_000 }).toBe(5);
+      expect(events.since(session.id, 0, 10).map(({ type, data }) => ({ type, data }))).toEqual([{ type: 'phase', data: { phase: 'genuine', status: 'done' } }]);
+      expect(warnings).toEqual([1, 2, 3, 4].map((seq) => ({ session: session.id, seq, type: scripted![seq - 1]!.type })));
+    } finally {
+      pump.stop(session.id);
+      scripted = undefined;
     }
   });
 });
