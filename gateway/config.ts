@@ -21,6 +21,8 @@ export interface GatewayConfig {
   harnessDir: string;
   reconcileIntervalMs: number;
   exitedGraceMs: number;
+  /** A session whose sandbox makes more events than this is failed, so one sandbox cannot fill the disk. */
+  maxEventsPerSession: number;
   logLevel: string;
 }
 
@@ -40,6 +42,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     harnessDir: absolutePath(env, 'LAP_HARNESS_DIR', DEFAULT_HARNESS_DIR),
     reconcileIntervalMs: integer(env, 'LAP_RECONCILE_INTERVAL_MS', 1000, 100, 60_000),
     exitedGraceMs: integer(env, 'LAP_EXITED_GRACE_SECONDS', 600, 0, 86_400) * 1000,
+    maxEventsPerSession: integer(env, 'LAP_MAX_EVENTS_PER_SESSION', 1_000_000, 100, 1_000_000_000),
     logLevel: env.LAP_LOG_LEVEL ?? 'info',
   };
 }

@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { harnessNames } from '../sandbox-agent/harnesses/index.ts';
+import type { AgentEvent } from '../sandbox-agent/protocol.ts';
+import type { AuditEvent } from '../vault/types.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { type DataDirLock, lockDataDir, makeDataDir } from './data-dir.ts';
 import { createApiApp } from './api/app.ts';
@@ -67,10 +69,12 @@ async function startOnDataDir(config: GatewayConfig, opts: { runtime?: Runtime; 
   const pool = new WarmPool(store, sandboxes, config.warmPool, log);
   const metrics = createMetrics(store, () => pool.stats());
   let service: SessionService | undefined;
-  const pump = new EventPump(store, events, {
-    onAgentEvent: (id, e) => service?.onAgentEvent(id, e),
-    onAuditEvent: (_id, e) => metrics.vaultRequests.inc({ decision: e.decision }),
-  }, (details, message) => log.warn(details, message));
+  const hooks = {
+    onAgentEvent: (id: string, e: AgentEvent) => service?.onAgentEvent(id, e),
+    onAuditEvent: (_id: string, e: AuditEvent) => metrics.vaultRequests.inc({ decision: e.decision }),
+    onEventLimit: (id: string, limit: number) => void service?.end(id, 'failed', `its sandbox sent ${limit} events, the most a session keeps (LAP_MAX_EVENTS_PER_SESSION); the events so far are kept`),
+  };
+  const pump = new EventPump({ store, events, hooks, warn: (details, message) => log.warn(details, message), maxEventsPerSession: config.maxEventsPerSession });
   service = new SessionService({ store, sandboxes, pool, events, pump, metrics, log, exitedGraceMs: config.exitedGraceMs });
   const reconciler = new Reconciler({ store, service, sandboxes, pool, log, intervalMs: config.reconcileIntervalMs });
   const tickets = new TicketBook();

@@ -13,26 +13,30 @@ import { readSse } from './sse-reader.ts';
 export interface PumpHooks {
   onAgentEvent(sessionId: string, event: AgentEvent): void;
   onAuditEvent(sessionId: string, event: AuditEvent): void;
+  /** The session's log holds `limit` events: the pump has stopped following it. */
+  onEventLimit(sessionId: string, limit: number): void;
+}
+
+export interface PumpOptions {
+  store: Store;
+  events: SessionEventLog;
+  hooks: PumpHooks;
+  warn: (details: object, message: string) => void;
+  /** A session's log stops growing here, however fast its sandbox makes events (LAP_MAX_EVENTS_PER_SESSION). */
+  maxEventsPerSession: number;
 }
 
 type Source = 'agent' | 'vault';
-type Warn = (details: object, message: string) => void;
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2_000;
 
 export class EventPump {
-  readonly #store: Store;
-  readonly #log: SessionEventLog;
-  readonly #hooks: PumpHooks;
-  readonly #warn: Warn;
+  readonly #o: PumpOptions;
   readonly #running = new Map<string, AbortController>();
 
-  constructor(store: Store, log: SessionEventLog, hooks: PumpHooks, warn: Warn) {
-    this.#store = store;
-    this.#log = log;
-    this.#hooks = hooks;
-    this.#warn = warn;
+  constructor(options: PumpOptions) {
+    this.#o = options;
   }
 
   start(sessionId: string, handle: SandboxHandle): void {
@@ -56,7 +60,7 @@ export class EventPump {
     let delay = RETRY_MIN_MS;
     while (!signal.aborted) {
       try {
-        const response = await open(this.#store.events.cursor(sessionId, source), signal);
+        const response = await open(this.#o.store.events.cursor(sessionId, source), signal);
         for await (const message of readSse(response.body!)) {
           this.#take(sessionId, source, JSON.parse(message.data) as AgentEvent | AuditEvent);
           delay = RETRY_MIN_MS;
@@ -70,20 +74,26 @@ export class EventPump {
   }
 
   #take(sessionId: string, source: Source, event: AgentEvent | AuditEvent): void {
+    const { store, events, hooks, warn, maxEventsPerSession } = this.#o;
     if (!(Number.isSafeInteger(event?.seq) && event.seq > 0)) throw new Error(`the ${source} sent an event without a seq`);
-    if (event.seq <= this.#store.events.cursor(sessionId, source)) return;
+    if (event.seq <= store.events.cursor(sessionId, source) || !this.#running.has(sessionId)) return;
+    let stored: { seq: number } | undefined;
     if (source === 'vault') {
       const { seq, session: _sandbox, ...audit } = event as AuditEvent;
-      this.#log.append(sessionId, audit.decision === 'block' ? 'vault.blocked' : 'vault.request', { ...audit, vault_seq: seq }, audit.ts);
-      this.#hooks.onAuditEvent(sessionId, event as AuditEvent);
+      stored = events.append(sessionId, audit.decision === 'block' ? 'vault.blocked' : 'vault.request', { ...audit, vault_seq: seq }, audit.ts);
+      hooks.onAuditEvent(sessionId, event as AuditEvent);
     } else if (isAgentEvent(event as AgentEvent)) {
-      this.#log.append(sessionId, (event as AgentEvent).type, (event as AgentEvent).data, event.ts);
-      this.#hooks.onAgentEvent(sessionId, event as AgentEvent);
+      stored = events.append(sessionId, (event as AgentEvent).type, (event as AgentEvent).data, event.ts);
+      hooks.onAgentEvent(sessionId, event as AgentEvent);
     } else {
       const type = String((event as { type?: unknown }).type).slice(0, 64);
-      this.#warn({ session: sessionId, seq: event.seq, type }, "dropped an event a sandbox's agent may not send; if the sandbox runs untrusted code it may have replaced its agent: delete the session");
+      warn({ session: sessionId, seq: event.seq, type }, "dropped an event a sandbox's agent may not send; if the sandbox runs untrusted code it may have replaced its agent: delete the session");
     }
-    this.#store.events.setCursor(sessionId, source, event.seq);
+    store.events.setCursor(sessionId, source, event.seq);
+    if (stored && stored.seq >= maxEventsPerSession) {
+      this.stop(sessionId);
+      hooks.onEventLimit(sessionId, maxEventsPerSession);
+    }
   }
 }
 

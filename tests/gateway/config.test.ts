@@ -19,6 +19,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LAP_PORT: String(port) })).toThrow(new RegExp(`LAP_PORT ${port} is one that browsers and fetch refuse[^]*choose another port`));
   });
 
+  it('keeps a million events per session by default and refuses a LAP_MAX_EVENTS_PER_SESSION out of range', () => {
+    expect(loadConfig({}).maxEventsPerSession).toBe(1_000_000);
+    expect(loadConfig({ LAP_MAX_EVENTS_PER_SESSION: '5000' }).maxEventsPerSession).toBe(5000);
+    expect(() => loadConfig({ LAP_MAX_EVENTS_PER_SESSION: '10' })).toThrow(/LAP_MAX_EVENTS_PER_SESSION must be an integer from 100 to 1000000000, got "10"/);
+  });
+
   it('names the variable and the entry of a malformed LAP_WARM_POOL', () => {
     expect(() => loadConfig({ LAP_WARM_POOL: 'shell' })).toThrow(/LAP_WARM_POOL must be a comma-separated list of name=value, got "shell"/);
     expect(() => loadConfig({ LAP_WARM_POOL: 'shell=99' })).toThrow(/LAP_WARM_POOL shell count must be an integer from 0 to 64/);

@@ -51,7 +51,7 @@ describe('a hostile sandbox agent', () => {
   /** When set, the event stream sends these and stays open instead of flooding. */
   let scripted: { seq: number; ts: string; type: string; data: unknown }[] | undefined;
   const newSession = () => store.sessions.create({ agentId: 'agt_0000000000000001', ownerKeyId: 'key_0000000000000001', title: null, harness: 'shell' }, {});
-  const noHooks = { onAgentEvent: () => {}, onAuditEvent: () => {} };
+  const noHooks = { onAgentEvent: () => {}, onAuditEvent: () => {}, onEventLimit: () => {} };
 
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -102,7 +102,7 @@ describe('a hostile sandbox agent', () => {
   it('an event stream that never ends its event is cut off after a bounded read; what came before is kept', async () => {
     const session = newSession();
     const events = new SessionEventLog(store);
-    const pump = new EventPump(store, events, noHooks, () => {});
+    const pump = new EventPump({ store, events, hooks: noHooks, warn: () => {}, maxEventsPerSession: 1_000_000 });
     pump.start(session.id, handle);
     try {
       await expect.poll(() => floodFor('/v1/events/stream'), { timeout: 10_000 }).toBeDefined();
@@ -125,7 +125,7 @@ describe('a hostile sandbox agent', () => {
     const session = newSession();
     const events = new SessionEventLog(store);
     const warnings: object[] = [];
-    const pump = new EventPump(store, events, noHooks, (details) => warnings.push(details));
+    const pump = new EventPump({ store, events, hooks: noHooks, warn: (details) => warnings.push(details), maxEventsPerSession: 1_000_000 });
     pump.start(session.id, handle);
     try {
       await expect.poll(() => store.events.cursor(session.id, 'agent'), { timeout: 10_000 }).toBe(5);

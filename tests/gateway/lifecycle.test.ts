@@ -76,6 +76,39 @@ describe.runIf(isRoot)('one gateway per data dir', () => {
   });
 });
 
+describe.runIf(isRoot)('a sandbox that makes events without end', () => {
+  let gw: TestGateway;
+  const LIMIT = 300;
+  beforeAll(async () => {
+    gw = await startTestGateway({ env: { LAP_MAX_EVENTS_PER_SESSION: String(LIMIT) } });
+    await gw.json('POST', '/api/v1/managed_agents/agents', { name: 'sh', harness: 'shell' }, 201);
+  });
+  afterAll(async () => gw?.close());
+
+  it('fails its session at LAP_MAX_EVENTS_PER_SESSION, keeps the events so far and removes the sandbox', async () => {
+    const session = await gw.json('POST', '/api/v1/managed_agents/agents/sh/session?wait=true', {}, 201);
+    const sandboxId = gw.gateway.store.sessions.get(session.id)!.sandboxId!;
+    // Each refused TRACE is one audit event; the vault refuses it before dialling anything.
+    const flood = `for i in $(seq ${2 * LIMIT}); do exec 3<>/dev/tcp/api.github.com/80 || exit 1; printf 'TRACE / HTTP/1.1\\r\\nHost: api.github.com\\r\\n\\r\\n' >&3; exec 3>&-; done`;
+    void gw.call('POST', `/api/v1/managed_agents/sessions/${session.id}/exec`, { argv: ['bash', '-c', flood] }).then((r) => r.text()).catch(() => '');
+    const ended = await statusOf(gw, session.id, 30_000);
+    expect(ended.status).toBe('failed');
+    expect(ended.failure_reason).toBe(`its sandbox sent ${LIMIT} events, the most a session keeps (LAP_MAX_EVENTS_PER_SESSION); the events so far are kept`);
+    const stored = (await gw.json('GET', `/api/v1/managed_agents/sessions/${session.id}/events?limit=1000`)).data;
+    expect(stored.length).toBeGreaterThanOrEqual(LIMIT);
+    expect(stored.length).toBeLessThan(LIMIT + 10);
+    expect(stored.at(-1)).toMatchObject({ type: 'session.status', data: { status: 'failed' } });
+    await waitFor(() => gw.gateway.store.sandboxes.get(sandboxId) === undefined, 'the sandbox to be removed');
+  });
+});
+
+/** The session once it has left ready (or creating), within `limitMs`. */
+async function statusOf(gw: TestGateway, id: string, limitMs: number): Promise<any> {
+  let session: any;
+  await waitFor(async () => !['ready', 'creating'].includes((session = await gw.json('GET', `/api/v1/managed_agents/sessions/${id}`)).status), `session ${id} to end`, limitMs);
+  return session;
+}
+
 describe.runIf(isRoot)('failures and idle reaping', () => {
   let gw: TestGateway;
   beforeAll(async () => {
