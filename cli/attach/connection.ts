@@ -47,12 +47,12 @@ export async function openTerminalLink(url: string, apiKey: string, terminal: Lo
       if (notRunning) end({ kind: 'not-running' });
       return;
     }
-    const message = JSON.parse(data.toString()) as TtyServerMessage;
-    if (message.type === 'hello') {
+    const message = controlMessage(data);
+    if (message?.type === 'hello') {
       notRunning = !message.running;
       hello();
-    } else if (message.type === 'exit') end({ kind: 'exit', code: exitCode(message.code, message.signal) });
-    else if (message.type === 'dropped') end({ kind: 'lost', reason: message.reason });
+    } else if (message?.type === 'exit') end({ kind: 'exit', code: exitCode(message.code, message.signal) });
+    else if (message?.type === 'dropped') end({ kind: 'lost', reason: String(message.reason) });
   });
   socket.on('unexpected-response', (_req, res: IncomingMessage) => readRefusal(res).then((message) => end({ kind: 'refused', status: res.statusCode ?? 0, message })));
   socket.on('error', (err: NodeJS.ErrnoException) => end({ kind: 'lost', reason: err.code ?? err.message }));
@@ -78,10 +78,25 @@ function writeScreen(socket: WebSocket, terminal: LocalTerminal, data: Buffer): 
   }
 }
 
-/** The remote program's exit status as a shell reports it: the code, or 128 + the signal's number. */
-function exitCode(code: number | null, signal: string | null): number {
-  if (code !== null) return code;
-  return 128 + ((signal && constants.signals[signal as keyof typeof constants.signals]) || 0);
+/**
+ * A text frame as a control message; undefined for one that is not JSON. Unknown types are ignored by
+ * the caller (a newer server may send more), and nothing the sandbox's side sends may crash lap while
+ * the terminal is in raw mode.
+ */
+function controlMessage(data: Buffer): TtyServerMessage | undefined {
+  try {
+    const message = JSON.parse(data.toString()) as TtyServerMessage | null;
+    return typeof message === 'object' && message !== null ? message : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The remote program's exit status as a shell reports it: the code, or 128 + the signal's number (1 if neither makes sense). */
+function exitCode(code: unknown, signal: unknown): number {
+  if (Number.isInteger(code) && (code as number) >= 0 && (code as number) <= 255) return code as number;
+  const number = typeof signal === 'string' ? constants.signals[signal as keyof typeof constants.signals] : undefined;
+  return number ? 128 + number : 1;
 }
 
 async function readRefusal(res: IncomingMessage): Promise<string> {

@@ -77,7 +77,7 @@ describe.runIf(isRoot)('lap attach in a real terminal', () => {
     await t.waitFor(/\(exit 7\)[\s\S]*[$#] $/);
     t.type('\x04');
     await t.waitFor(/after:\S+/);
-    expect(t.text).toContain('lap-exit:7');
+    expect(t.text).toMatch(/lap-exit:7\b/);
     expect(t.text).toMatch(/before:icanon[\s\S]*after:icanon/);
   });
 
@@ -116,7 +116,7 @@ describe.runIf(isRoot)('lap attach in a real terminal', () => {
     expect(readFileSync(`/proc/${lapPid}/cmdline`, 'utf8')).toContain('lap.mjs');
     process.kill(lapPid, 'SIGTERM');
     await t.waitFor(/after:\S+/);
-    expect(t.text).toContain('lap-exit:143');
+    expect(t.text).toMatch(/lap-exit:143\b/);
     expect(t.text).toMatch(/after:icanon/);
     const afterKill = t.raw.slice(mark);
     expect(afterKill).toContain('\x1b[?1049l');

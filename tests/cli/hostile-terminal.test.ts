@@ -1,0 +1,74 @@
+// What the sandbox's side sends through a terminal must not crash lap: lap has put the person's terminal
+// in raw mode, and a crash would leave it there. The gateway relays the agent's frames unchanged, and
+// the agent runs as the sandbox's user, so code in the sandbox can replace it and send anything. A real
+// HTTP + WebSocket server on loopback stands in for that whole path here (it answers the two requests
+// lap makes: the session, then the terminal); lap runs for real in a real PTY.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { LapTerminal } from '../support/lap.ts';
+
+const SESSION = { id: 'ses_0123456789abcdef', agent_id: 'agt_0123456789abcdef', title: null, harness: 'shell', status: 'ready', failure_reason: null, created_at: '2026-12-07T00:00:00.000Z', last_activity_at: '2026-12-07T00:00:00.000Z' };
+const HELLO = JSON.stringify({ type: 'hello', cols: 80, rows: 24, harness: 'shell', running: true, viewers: 1 });
+
+describe('lap attach against a terminal that sends malformed control messages', () => {
+  let server: Server;
+  let home: string;
+  /** What the terminal sends after hello and the screen: set by each test. */
+  let script: (socket: WebSocket) => void = () => {};
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      res.writeHead(req.url === `/api/v1/managed_agents/sessions/${SESSION.id}` ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(req.url?.endsWith(SESSION.id) ? SESSION : { error: { code: 'not_found', message: 'no such thing', details: [] } }));
+    });
+    const terminals = new WebSocketServer({ server });
+    terminals.on('connection', (socket) => {
+      socket.send(HELLO);
+      socket.send(Buffer.from('screen$ '), { binary: true });
+      script(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    home = mkdtempSync(join(tmpdir(), 'lap-hostile-terminal-'));
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  const attach = () => {
+    const env = { PATH: process.env.PATH!, HOME: home, XDG_CONFIG_HOME: home, TERM: 'xterm-256color', LAP_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, LAP_API_KEY: 'lap_anything' };
+    return LapTerminal.start(`LAP attach ${SESSION.id}; echo "lap-exit:$?"; stty -a | grep -o -- '-icanon\\|icanon' | head -1 | sed 's/^/after:/'`, env);
+  };
+
+  it('ignores text frames that are not JSON or not objects, and keeps showing the terminal', async () => {
+    script = (socket) => {
+      for (const frame of ['not json', 'null', '42', '[1,2]', '{"type":"nonsense"}']) socket.send(frame);
+      socket.send(Buffer.from('still-here'), { binary: true });
+      setTimeout(() => socket.send(JSON.stringify({ type: 'exit', code: 3, signal: null })), 200);
+    };
+    const t = attach();
+    await t.waitFor(/lap-exit:3\b/);
+    await t.waitFor('after:icanon');
+    expect(t.text).toContain('still-here');
+    expect(t.text).not.toMatch(/unexpected error|SyntaxError/);
+  });
+
+  it.each([
+    ['a code that is not a number', { type: 'exit', code: 'abc', signal: null }, 1],
+    ['a code out of range', { type: 'exit', code: 1e9, signal: null }, 1],
+    ['an unknown signal', { type: 'exit', code: null, signal: 'SIGNOPE' }, 1],
+    ['a known signal', { type: 'exit', code: null, signal: 'SIGTERM' }, 143],
+  ])('an exit message with %s gives a shell exit status', async (_what, exit, status) => {
+    script = (socket) => socket.send(JSON.stringify(exit));
+    const t = attach();
+    await t.waitFor(new RegExp(`lap-exit:${status}\\b`));
+    await t.waitFor('after:icanon');
+    expect(t.text).not.toMatch(/unexpected error|TypeError/);
+  });
+});
