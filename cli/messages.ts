@@ -23,11 +23,12 @@ export async function sendMessage(client: Client, sessionId: string, text: strin
   for await (const message of readSse(response.body!)) {
     const event = JSON.parse(message.data) as MessageEvent;
     onEvent(event);
-    if (event.type === 'message.delta' && event.data.text) {
-      reply += event.data.text;
-      print(event.data.text);
+    const { text, message: reason } = event.data ?? {};
+    if (event.type === 'message.delta' && typeof text === 'string') {
+      reply += text;
+      print(text);
     }
-    if (event.type === 'error') throw new CliError(`the harness reported an error: ${event.data.message ?? 'no message'}`, { hint: `lap logs ${sessionId}` });
+    if (event.type === 'error') throw new CliError(`the harness reported an error: ${typeof reason === 'string' ? reason : 'no message'}`, { hint: `lap logs ${sessionId}` });
     if (event.type === 'turn.finished') break;
   }
   await response.body?.cancel().catch(() => {});

@@ -6,7 +6,7 @@ import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { readLines } from '../../sandbox-agent/lines.ts';
-import type { TurnEvent } from '../../sandbox-agent/protocol.ts';
+import { TURN_EVENT_TYPES, type TurnEvent } from '../../sandbox-agent/protocol.ts';
 import type { GatewayEnv } from '../api/env.ts';
 import { defineRoute, type RouteSpec } from '../api/route.ts';
 import type { SessionEventLog } from './event-log.ts';
@@ -84,12 +84,12 @@ export function messageRoutes(service: SessionService, log: SessionEventLog): Ro
  * Which turns' last events the session's event log has stored (the event pump copies them from the
  * agent): an answer waits for its turn's, so a delete right after the reply loses none of the turn.
  */
-interface StoredTurnEnds {
+export interface StoredTurnEnds {
   until(turn: string): Promise<void>;
   stop(): void;
 }
 
-function watchStoredTurnEnds(log: SessionEventLog, sessionId: string): StoredTurnEnds {
+export function watchStoredTurnEnds(log: SessionEventLog, sessionId: string): StoredTurnEnds {
   const ended = new Set<string>();
   const waiters = new Map<string, () => void>();
   const unsubscribe = log.subscribe(sessionId, (event) => {
@@ -117,12 +117,13 @@ function watchStoredTurnEnds(log: SessionEventLog, sessionId: string): StoredTur
  * once it is stored. A stream that breaks off first (the sandbox died) ends with an `error` of our own,
  * unless the client itself went away (`signal`).
  */
-async function* turnEvents(response: Response, stored: StoredTurnEnds, signal: AbortSignal): AsyncGenerator<TurnEvent> {
+export async function* turnEvents(response: Response, stored: StoredTurnEnds, signal: AbortSignal): AsyncGenerator<TurnEvent> {
   let turn = '';
   try {
     for await (const line of readLines(response.body!)) {
       if (!line.trim()) continue;
       const { type, data } = JSON.parse(line) as TurnEvent;
+      if (!TURN_EVENT_TYPES.includes(type) || typeof data?.turn !== 'string') throw new Error(`an event that is not a turn event (${String(type).slice(0, 64)})`);
       turn = data.turn;
       const last = type === 'turn.finished' || type === 'error';
       if (last) await stored.until(turn);

@@ -13,6 +13,7 @@ import { readLines } from '../../sandbox-agent/lines.ts';
 import type { SandboxHandle } from '../../gateway/runtime/types.ts';
 import { agentControl } from '../../gateway/sessions/control-client.ts';
 import { EventPump } from '../../gateway/sessions/event-pump.ts';
+import { turnEvents, watchStoredTurnEnds } from '../../gateway/sessions/messages.ts';
 import { SessionEventLog } from '../../gateway/sessions/event-log.ts';
 import { openStore } from '../../gateway/store/sqlite.ts';
 import type { Store } from '../../gateway/store/types.ts';
@@ -48,6 +49,8 @@ describe('a hostile sandbox agent', () => {
   /** Every flood the hostile agent began: which request it answered, and how many bytes it got out. */
   const floods: { url: string; written: Promise<number> }[] = [];
   const floodFor = (url: string) => floods.findLast((f) => f.url.startsWith(url))?.written;
+  /** When set, a message is answered with these turn events instead of a flood. */
+  let scriptedTurn: object[] | undefined;
   /** When set, the event stream sends these and stays open instead of flooding. */
   let scripted: { seq: number; ts: string; type: string; data: unknown }[] | undefined;
   const newSession = () => store.sessions.create({ agentId: 'agt_0000000000000001', ownerKeyId: 'key_0000000000000001', title: null, harness: 'shell' }, {});
@@ -60,6 +63,9 @@ describe('a hostile sandbox agent', () => {
         if (scripted) return void res.write(scripted.map((e) => `id: ${e.seq}\ndata: ${JSON.stringify(e)}\n\n`).join(''));
         const event = JSON.stringify({ seq: 1, ts: new Date().toISOString(), type: 'phase', data: { phase: 'before the flood' } });
         floods.push({ url: req.url, written: flood(res, `id: 1\nevent: phase\ndata: ${event}\n\ndata: `, 'x') });
+      } else if (req.url === '/v1/message' && scriptedTurn) {
+        res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        res.end(scriptedTurn.map((e) => `${JSON.stringify(e)}\n`).join(''));
       } else if (req.url === '/v1/message') {
         res.writeHead(200, { 'content-type': 'application/x-ndjson' });
         floods.push({ url: req.url, written: flood(res, '{"type":"message.delta","data":{"text":"', 'z') });
@@ -134,6 +140,26 @@ describe('a hostile sandbox agent', () => {
     } finally {
       pump.stop(session.id);
       scripted = undefined;
+    }
+  });
+
+  it("a turn stream is cut at the first event that is not a turn event, with an error of the gateway's own", async () => {
+    scriptedTurn = [
+      { type: 'turn.started', data: { turn: 't1' } },
+      { type: 'vault.request', data: { turn: 't1', host: 'forged.example' } },
+      { type: 'turn.finished', data: { turn: 't1', text: 'never reached' } },
+    ];
+    const session = newSession();
+    const stored = watchStoredTurnEnds(new SessionEventLog(store), session.id);
+    try {
+      const response = await agentControl.message(handle, { text: 'hi' }, AbortSignal.timeout(10_000));
+      const seen: { type: string; data: Record<string, unknown> }[] = [];
+      for await (const event of turnEvents(response, stored, AbortSignal.timeout(10_000))) seen.push(event);
+      expect(seen.map((e) => e.type)).toEqual(['turn.started', 'error']);
+      expect(seen[1]!.data).toEqual({ turn: 't1', message: 'the stream from the sandbox broke off: an event that is not a turn event (vault.request); GET …/events has what the turn did' });
+    } finally {
+      stored.stop();
+      scriptedTurn = undefined;
     }
   });
 });

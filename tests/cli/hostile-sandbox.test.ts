@@ -1,8 +1,8 @@
-// What the sandbox's side sends through a terminal must not crash lap: lap has put the person's terminal
-// in raw mode, and a crash would leave it there. The gateway relays the agent's frames unchanged, and
-// the agent runs as the sandbox's user, so code in the sandbox can replace it and send anything. A real
-// HTTP + WebSocket server on loopback stands in for that whole path here (it answers the two requests
-// lap makes: the session, then the terminal); lap runs for real in a real PTY.
+// What the sandbox's side sends must not crash lap. The gateway relays the agent's terminal frames and
+// turn events, and the agent runs as the sandbox's user, so code in the sandbox can replace it (or
+// ptrace it) and send anything; in `lap attach` a crash would also leave the person's terminal raw. A
+// real HTTP + WebSocket server on loopback stands in for that whole path here (it answers what lap
+// asks: the session, then the terminal or the message); lap runs for real, in a real PTY to attach.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,19 +10,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { LapTerminal } from '../support/lap.ts';
+import { LapTerminal, runLap } from '../support/lap.ts';
 
 const SESSION = { id: 'ses_0123456789abcdef', agent_id: 'agt_0123456789abcdef', title: null, harness: 'shell', status: 'ready', failure_reason: null, created_at: '2026-12-07T00:00:00.000Z', last_activity_at: '2026-12-07T00:00:00.000Z' };
 const HELLO = JSON.stringify({ type: 'hello', cols: 80, rows: 24, harness: 'shell', running: true, viewers: 1 });
 
-describe('lap attach against a terminal that sends malformed control messages', () => {
+describe('lap against a sandbox whose agent sends malformed messages', () => {
   let server: Server;
   let home: string;
   /** What the terminal sends after hello and the screen: set by each test. */
   let script: (socket: WebSocket) => void = () => {};
+  /** The events a message's answer streams: set by each test. */
+  let turn: { type: string; data: unknown }[] = [];
 
   beforeAll(async () => {
     server = createServer((req, res) => {
+      if (req.method === 'POST' && req.url?.endsWith('/message')) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        return void res.end(turn.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join(''));
+      }
       res.writeHead(req.url === `/api/v1/managed_agents/sessions/${SESSION.id}` ? 200 : 404, { 'content-type': 'application/json' });
       res.end(JSON.stringify(req.url?.endsWith(SESSION.id) ? SESSION : { error: { code: 'not_found', message: 'no such thing', details: [] } }));
     });
@@ -41,9 +47,9 @@ describe('lap attach against a terminal that sends malformed control messages', 
     rmSync(home, { recursive: true, force: true });
   });
 
+  const env = () => ({ PATH: process.env.PATH!, HOME: home, XDG_CONFIG_HOME: home, TERM: 'xterm-256color', LAP_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, LAP_API_KEY: 'lap_anything' });
   const attach = () => {
-    const env = { PATH: process.env.PATH!, HOME: home, XDG_CONFIG_HOME: home, TERM: 'xterm-256color', LAP_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, LAP_API_KEY: 'lap_anything' };
-    return LapTerminal.start(`LAP attach ${SESSION.id}; echo "lap-exit:$?"; stty -a | grep -o -- '-icanon\\|icanon' | head -1 | sed 's/^/after:/'`, env);
+    return LapTerminal.start(`LAP attach ${SESSION.id}; echo "lap-exit:$?"; stty -a | grep -o -- '-icanon\\|icanon' | head -1 | sed 's/^/after:/'`, env());
   };
 
   it('ignores text frames that are not JSON or not objects, and keeps showing the terminal', async () => {
@@ -70,5 +76,19 @@ describe('lap attach against a terminal that sends malformed control messages', 
     await t.waitFor(new RegExp(`lap-exit:${status}\\b`));
     await t.waitFor('after:icanon');
     expect(t.text).not.toMatch(/unexpected error|TypeError/);
+  });
+
+  it('lap send prints only text deltas that are text, and an error without a message still reads as one', async () => {
+    turn = [
+      { type: 'message.delta', data: { turn: 't1', text: { not: 'text' } } },
+      { type: 'message.delta', data: { turn: 't1', text: 'hello' } },
+      { type: 'message.delta' } as never,
+      { type: 'turn.finished', data: { turn: 't1', text: 'hello' } },
+    ];
+    expect(await runLap(['send', SESSION.id, 'hi'], env())).toEqual({ code: 0, stdout: 'hello\n', stderr: '' });
+    turn = [{ type: 'error', data: { turn: 't2', message: { nested: true } } }];
+    const failed = await runLap(['send', SESSION.id, 'hi'], env());
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/^lap: the harness reported an error: no message\n  hint: lap logs ses_0123456789abcdef\n$/);
   });
 });
