@@ -2,6 +2,7 @@
 // or followed live over SSE until the session ends.
 import { readSse } from '../gateway/sessions/sse-reader.ts';
 import { type Client, MANAGED } from './client.ts';
+import { printable } from './output.ts';
 
 export interface SessionEvent {
   seq: number;
@@ -47,5 +48,5 @@ async function storedEvents(client: Client, sessionId: string, log: PrintOptions
 export function formatEvent(e: SessionEvent): string {
   const time = e.ts.slice(11, 19);
   const fields = Object.entries(e.data).map(([k, v]) => `${k}=${typeof v === 'string' ? v : Array.isArray(v) ? v.join(',') : JSON.stringify(v)}`);
-  return `#${e.seq}  ${time}  ${e.type}  ${fields.join(' ')}`.trimEnd();
+  return printable(`#${e.seq}  ${time}  ${e.type}  ${fields.join(' ')}`.trimEnd());
 }

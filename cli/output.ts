@@ -4,8 +4,9 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Columns padded to the widest cell; the header in capitals. */
-export function printTable(headers: string[], rows: string[][]): void {
+/** Columns padded to the widest cell; the header in capitals; control characters escaped (see printable). */
+export function printTable(headers: string[], cells: string[][]): void {
+  const rows = cells.map((row) => row.map(printable));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd();
   process.stdout.write(`${[line(headers.map((h) => h.toUpperCase())), ...rows.map(line)].join('\n')}\n`);
@@ -19,4 +20,13 @@ export function age(iso: string | null | undefined, now = Date.now()): string {
   if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
   if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h`;
   return `${Math.floor(seconds / 86_400)}d`;
+}
+
+/**
+ * Text from a sandbox or another user (request paths, event details, titles) made safe to print to a terminal: control
+ * characters, C1 included, become \xNN, so none can move the cursor, retitle the window or set the
+ * clipboard (OSC 52) of the person reading `lap logs`.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -142,6 +142,19 @@ describe.runIf(isRoot)('lap commands', () => {
     expect(left, 'sleep processes left in the sandbox').toBe('0');
   });
 
+  it('lap vault and lap logs print what the sandbox sent with its control characters escaped', async () => {
+    // A Host header carrying C1 CSI (0x9b) and an ESC-free colour sequence: HTTP allows obs-text bytes in header values.
+    const send = `printf 'GET /x HTTP/1.1\\r\\nHost: evil\\23331mred\\r\\nConnection: close\\r\\n\\r\\n' > /dev/tcp/api.github.com/80`;
+    expect((await lap(['exec', sessionId, '--', 'bash', '-c', send])).code).toBe(0);
+    let printed = '';
+    for (const deadline = Date.now() + 10_000; !printed.includes('31mred') && Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+      printed = (await lap(['vault', sessionId])).stdout;
+    }
+    expect(printed).toContain('evil\\x9b31mred');
+    expect(printed).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+    expect((await lap(['logs', sessionId])).stdout).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+  });
+
   it('errors are one line with a hint and a documented exit code', async () => {
     const unknownSession = await lap(['attach', 'ses_doesnotexist']);
     expect(unknownSession.code).toBe(4);
