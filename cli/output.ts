@@ -23,9 +23,9 @@ export function age(iso: string | null | undefined, now = Date.now()): string {
 }
 
 /**
- * Text from a sandbox or another user (request paths, event details, titles) made safe to print to a terminal: control
- * characters, C1 included, become \xNN, so none can move the cursor, retitle the window or set the
- * clipboard (OSC 52) of the person reading `lap logs`.
+ * Text from a sandbox or another user (request hosts and paths, event details, titles) made safe to
+ * print to a terminal: control characters, C1 included, become \xNN, so none can move the cursor,
+ * retitle the window or set the clipboard (OSC 52) of the person reading `lap logs`.
  */
 export function printable(text: string): string {
   return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
