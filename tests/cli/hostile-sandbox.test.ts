@@ -91,4 +91,11 @@ describe('lap against a sandbox whose agent sends malformed messages', () => {
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/^lap: the harness reported an error: no message\n  hint: lap logs ses_0123456789abcdef\n$/);
   });
+
+  it("an error message is printed with its control characters escaped (it cannot set the reader's clipboard)", async () => {
+    turn = [{ type: 'error', data: { turn: 't3', message: '\x1b]52;c;ZXZpbA==\x07done' } }];
+    const failed = await runLap(['send', SESSION.id, 'hi'], env());
+    expect(failed.stderr).toContain('lap: the harness reported an error: \\x1b]52;c;ZXZpbA==\\x07done\n');
+    expect(failed.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+  });
 });
