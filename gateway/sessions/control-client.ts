@@ -73,13 +73,14 @@ async function readJson<T>(response: Response, what: string, path: string): Prom
   }
 }
 
+/** The other side's error code and message, as short strings whatever it sent: API errors quote them. */
 function readError(body: string): { code?: string; message: string } {
+  let error: { code?: unknown; message?: unknown } | undefined;
   try {
-    const { error } = JSON.parse(body) as { error?: { code?: string; message?: string } };
-    return { code: error?.code, message: error?.message ?? body.slice(0, 300) };
-  } catch {
-    return { message: body.slice(0, 300) };
-  }
+    error = (JSON.parse(body) as { error?: typeof error } | null)?.error;
+  } catch {}
+  const code = typeof error?.code === 'string' && /^[a-z_]{1,64}$/.test(error.code) ? error.code : undefined;
+  return { code, message: (typeof error?.message === 'string' ? error.message : body).slice(0, 1000) };
 }
 
 export const vaultControl = {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLines } from '../../sandbox-agent/lines.ts';
 import type { SandboxHandle } from '../../gateway/runtime/types.ts';
-import { agentControl } from '../../gateway/sessions/control-client.ts';
+import { agentControl, ControlError } from '../../gateway/sessions/control-client.ts';
 import { EventPump } from '../../gateway/sessions/event-pump.ts';
 import { turnEvents, watchStoredTurnEnds } from '../../gateway/sessions/messages.ts';
 import { SessionEventLog } from '../../gateway/sessions/event-log.ts';
@@ -69,6 +69,9 @@ describe('a hostile sandbox agent', () => {
       } else if (req.url === '/v1/message') {
         res.writeHead(200, { 'content-type': 'application/x-ndjson' });
         floods.push({ url: req.url, written: flood(res, '{"type":"message.delta","data":{"text":"', 'z') });
+      } else if (req.url === '/v1/message/abort') {
+        res.writeHead(409, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'Not A Code', message: 'm'.repeat(500_000) } }));
       } else if (req.url?.startsWith('/v1/events?')) {
         res.writeHead(200, { 'content-type': 'application/json' });
         floods.push({ url: req.url, written: flood(res, '{"lastActivity":"', '9') });
@@ -95,6 +98,13 @@ describe('a hostile sandbox agent', () => {
     expect(await floodFor('/v1/events?')).toBeLessThan(READ_BOUND);
     await expect(agentControl.restartHarness(handle)).rejects.toThrow(/answered 500/);
     expect(await floodFor('/v1/harness/restart')).toBeLessThan(READ_BOUND);
+  });
+
+  it('a refusal is quoted short, and only with a code of the API\'s shape', async () => {
+    const refused = (await agentControl.abortTurn(handle).catch((err: unknown) => err)) as ControlError;
+    expect(refused).toBeInstanceOf(ControlError);
+    expect(refused.status).toBe(409);
+    expect(refused.remote).toEqual({ code: undefined, message: 'm'.repeat(1000) });
   });
 
   it('a turn stream that never ends its line is cut off after a bounded read', async () => {
