@@ -1,7 +1,8 @@
 // A sandbox's agent runs as the sandbox's own user, so code in the sandbox can kill it and answer on its
-// port instead. The gateway reads those answers (control calls, the event stream) and must stay up and
-// bounded whatever comes back. Here a real HTTP server on loopback plays the hostile agent; the gateway
-// side is the real control client and event pump over a real SQLite store.
+// port instead, or take it over with ptrace. The gateway reads those answers (control calls, refusals,
+// turn streams, the event stream) and must stay up, bounded and honest whatever comes back. Here a real
+// HTTP server on loopback plays the hostile agent; the gateway side is the real control client, turn
+// reader and event pump over a real SQLite store.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
@@ -27,7 +28,8 @@ const READ_BOUND = 64 * MiB;
 /** Writes `first` and then an endless run of one byte, until the reader hangs up; resolves what was written. */
 function flood(res: ServerResponse, first: string, filler: string): Promise<number> {
   const chunk = Buffer.alloc(64 * 1024, filler);
-  let written = res.write(first) ? first.length : first.length;
+  res.write(first);
+  let written = first.length;
   return new Promise((resolve) => {
     const pump = () => {
       while (written < FLOOD_LIMIT && !res.destroyed) {
