@@ -72,6 +72,7 @@ export class Client {
 const HINTS_BY_CODE: Record<string, string> = {
   not_a_message_harness: 'this session is a terminal: `lap attach <session>` reaches it',
   secret_missing: 'set the secret first: `lap secrets set <name>`',
+  too_many_sessions: 'end sessions you no longer need: `lap ls`, then `lap rm <session>`',
 };
 
 const FIX_THE_VALUE = 'fix the value named above; `lap <command> --help` shows what each option takes';

@@ -1,9 +1,13 @@
 // The gateway's configuration: environment variables with embedded defaults, each checked at start
 // with a message naming the variable. docs/operations.md lists them.
 import { existsSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { DEFAULT_HARNESS_DIR } from '../sandbox-agent/harnesses/installed.ts';
 import { isFetchBlockedPort } from './blocked-ports.ts';
+
+/** What the default session limit allows one session: an idle sandbox is ~120 MiB, a busy one more. */
+const SESSION_MEMORY_BYTES = 256 * 1024 * 1024;
 
 export interface GatewayConfig {
   host: string;
@@ -23,6 +27,8 @@ export interface GatewayConfig {
   exitedGraceMs: number;
   /** A session whose sandbox makes more events than this is failed, so one sandbox cannot fill the disk. */
   maxEventsPerSession: number;
+  /** Live sessions at most; a create past it is refused with 429 (default: one per 256 MiB of memory). */
+  maxLiveSessions: number;
   logLevel: string;
 }
 
@@ -43,6 +49,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     reconcileIntervalMs: integer(env, 'LAP_RECONCILE_INTERVAL_MS', 1000, 100, 60_000),
     exitedGraceMs: integer(env, 'LAP_EXITED_GRACE_SECONDS', 600, 0, 86_400) * 1000,
     maxEventsPerSession: integer(env, 'LAP_MAX_EVENTS_PER_SESSION', 1_000_000, 100, 1_000_000_000),
+    maxLiveSessions: integer(env, 'LAP_MAX_SESSIONS', Math.max(1, Math.floor(totalmem() / SESSION_MEMORY_BYTES)), 1, 100_000),
     logLevel: env.LAP_LOG_LEVEL ?? 'info',
   };
 }

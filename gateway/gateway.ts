@@ -75,7 +75,7 @@ async function startOnDataDir(config: GatewayConfig, opts: { runtime?: Runtime; 
     onEventLimit: (id: string, limit: number) => void service?.end(id, 'failed', `its sandbox sent ${limit} events, the most a session keeps (LAP_MAX_EVENTS_PER_SESSION); the events so far are kept`),
   };
   const pump = new EventPump({ store, events, hooks, warn: (details, message) => log.warn(details, message), maxEventsPerSession: config.maxEventsPerSession });
-  service = new SessionService({ store, sandboxes, pool, events, pump, metrics, log, exitedGraceMs: config.exitedGraceMs });
+  service = new SessionService({ store, sandboxes, pool, events, pump, metrics, log, exitedGraceMs: config.exitedGraceMs, maxLiveSessions: config.maxLiveSessions });
   const reconciler = new Reconciler({ store, service, sandboxes, pool, log, intervalMs: config.reconcileIntervalMs });
   const tickets = new TicketBook();
   let ready = false;

@@ -38,7 +38,7 @@ const eventsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(EVENT_PAGE).default(EVENT_PAGE),
 });
 const errorResponses = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, { description: ERROR_TEXT[s] ?? 'error' }]));
-const ERROR_TEXT: Record<number, string> = { 400: 'Invalid request', 404: 'No such session (or not yours)', 409: 'Not possible in the current status', 426: 'Not a WebSocket upgrade' };
+const ERROR_TEXT: Record<number, string> = { 400: 'Invalid request', 404: 'No such session (or not yours)', 409: 'Not possible in the current status', 426: 'Not a WebSocket upgrade', 429: 'The gateway runs as many live sessions as it may (LAP_MAX_SESSIONS)' };
 const listSchema = z.object({ data: z.array(sessionSchema), next: z.string().nullable() }).meta({ id: 'SessionList' });
 const eventsSchema = z.object({ data: z.array(sessionEventSchema), last_seq: z.number().int() }).meta({ id: 'SessionEventList' });
 
@@ -49,7 +49,7 @@ export function sessionRoutes(service: SessionService, events: SessionEventLog, 
       method: 'post', path: `${BASE}/agents/{id}/session`, tag: TAG, auth: 'key',
       summary: 'Start a session of an agent: from a warm sandbox when the pool has one. With ?wait=true, answers once it is ready or failed',
       params: idParams, query: z.object({ wait: boolQuery.optional() }), body: createBody,
-      responses: { 201: { description: 'The session (creating, or ready/failed with wait)', schema: sessionSchema }, ...errorResponses(400, 404, 409) },
+      responses: { 201: { description: 'The session (creating, or ready/failed with wait)', schema: sessionSchema }, ...errorResponses(400, 404, 409, 429) },
       handler: async (c, { params, query, body }) => {
         const created = service.create(key(c), params.id, body);
         const session = query.wait ? await service.settled(created.id, WAIT_LIMIT_MS) : created;

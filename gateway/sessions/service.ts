@@ -25,6 +25,8 @@ export interface SessionServiceDeps {
   log: Logger;
   /** How long a sandbox whose harness exited is kept for a restart before it is removed. */
   exitedGraceMs: number;
+  /** Live sessions (creating or ready) this gateway runs at most (LAP_MAX_SESSIONS). */
+  maxLiveSessions: number;
 }
 
 export interface CreateInput {
@@ -53,12 +55,20 @@ export class SessionService {
     if (!agent) throw new ApiError(404, 'not_found', `no agent ${agentRef}`);
     const envVars = input.env_vars ?? {};
     const credentials = vaultCredentials(store, agent, envVars);
+    this.#checkCapacity();
     const session = store.sessions.create({ agentId: agent.id, ownerKeyId: key.id, title: input.title ?? null, harness: agent.harness }, envVars);
     events.append(session.id, 'session.status', { status: 'creating' });
     const size = input.cols && input.rows ? { cols: input.cols, rows: input.rows } : undefined;
     const started = this.#start(session, agent, credentials, size).finally(() => this.#starting.delete(session.id));
     this.#starting.set(session.id, started);
     return session;
+  }
+
+  /** Every session holds a sandbox (≈ 120 MiB, processes, a netns): past the limit a create is refused, not queued. */
+  #checkCapacity(): void {
+    const { store, maxLiveSessions } = this.#d;
+    if (store.sessions.live().length < maxLiveSessions) return;
+    throw new ApiError(429, 'too_many_sessions', `this gateway already runs ${maxLiveSessions} live sessions, its limit (LAP_MAX_SESSIONS); delete one you no longer need, or raise the limit`);
   }
 
   /** Resolves when the session has left `creating` (or at the deadline), with its record. */

@@ -1,5 +1,6 @@
 // The gateway's environment, checked at start: every bad value is refused with a message naming the
 // variable, before anything listens.
+import { totalmem } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../gateway/config.ts';
 import { startGateway } from '../../gateway/gateway.ts';
@@ -23,6 +24,12 @@ describe('loadConfig', () => {
     expect(loadConfig({}).maxEventsPerSession).toBe(1_000_000);
     expect(loadConfig({ LAP_MAX_EVENTS_PER_SESSION: '5000' }).maxEventsPerSession).toBe(5000);
     expect(() => loadConfig({ LAP_MAX_EVENTS_PER_SESSION: '10' })).toThrow(/LAP_MAX_EVENTS_PER_SESSION must be an integer from 100 to 1000000000, got "10"/);
+  });
+
+  it('allows one live session per 256 MiB of memory by default, and takes LAP_MAX_SESSIONS', () => {
+    expect(loadConfig({}).maxLiveSessions).toBe(Math.floor(totalmem() / (256 * 1024 * 1024)));
+    expect(loadConfig({ LAP_MAX_SESSIONS: '3' }).maxLiveSessions).toBe(3);
+    expect(() => loadConfig({ LAP_MAX_SESSIONS: '0' })).toThrow(/LAP_MAX_SESSIONS must be an integer from 1 to 100000, got "0"/);
   });
 
   it('names the variable and the entry of a malformed LAP_WARM_POOL', () => {

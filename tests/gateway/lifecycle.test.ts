@@ -9,6 +9,7 @@ import type { SandboxHandle } from '../../gateway/runtime/types.ts';
 import { apiClient, startGatewayProcess, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { isRoot, warnIfSkipped } from '../support/root.ts';
 import { TtyViewer } from '../sandbox-agent/tty-client.ts';
+import { runLap } from '../support/lap.ts';
 
 warnIfSkipped('gateway lifecycle (local runtime)');
 const MASTER = `lap_master_${'t'.repeat(43)}`;
@@ -99,6 +100,29 @@ describe.runIf(isRoot)('a sandbox that makes events without end', () => {
     expect(stored.length).toBeLessThan(LIMIT + 10);
     expect(stored.at(-1)).toMatchObject({ type: 'session.status', data: { status: 'failed' } });
     await waitFor(() => gw.gateway.store.sandboxes.get(sandboxId) === undefined, 'the sandbox to be removed');
+  });
+});
+
+describe.runIf(isRoot)('LAP_MAX_SESSIONS', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ env: { LAP_MAX_SESSIONS: '2' } });
+    await gw.json('POST', '/api/v1/managed_agents/agents', { name: 'sh', harness: 'shell' }, 201);
+  });
+  afterAll(async () => gw?.close());
+
+  it('refuses a create past the limit with 429, storing nothing, and takes one again once a session ends', async () => {
+    const create = () => gw.call('POST', '/api/v1/managed_agents/agents/sh/session', {});
+    const [first, second] = [await create(), await create()];
+    expect([first.status, second.status]).toEqual([201, 201]);
+    const refused = await create();
+    expect(refused.status).toBe(429);
+    expect((await refused.json()).error).toEqual({ code: 'too_many_sessions', message: 'this gateway already runs 2 live sessions, its limit (LAP_MAX_SESSIONS); delete one you no longer need, or raise the limit', details: [] });
+    expect((await gw.json('GET', '/api/v1/managed_agents/sessions')).data).toHaveLength(2);
+    const lap = await runLap(['sh', '--new'], { PATH: process.env.PATH!, HOME: gw.dataDir, LAP_URL: gw.url, LAP_API_KEY: gw.key });
+    expect(lap.stderr).toContain('hint: end sessions you no longer need: `lap ls`, then `lap rm <session>`');
+    await gw.json('DELETE', `/api/v1/managed_agents/sessions/${(await first.json()).id}`, undefined, 200);
+    expect((await create()).status).toBe(201);
   });
 });
 

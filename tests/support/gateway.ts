@@ -55,6 +55,8 @@ function gatewayEnv(dataDir: string, opts: TestGatewayOptions): Record<string, s
     LAP_WARM_POOL: opts.warmPool ?? '',
     LAP_LOG_LEVEL: 'warn',
     LAP_RECONCILE_INTERVAL_MS: '500',
+    // The default follows the machine's memory; tests and benches that run many sessions must not.
+    LAP_MAX_SESSIONS: '100',
     ...opts.env,
   };
   if (opts.vaultHosts) env.LAP_VAULT_HOSTS = Object.entries(opts.vaultHosts).map(([k, v]) => `${k}=${v}`).join(',');
