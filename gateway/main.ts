@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const gateway = await startGateway(config, { log: log.child({}, { level: config.logLevel }) });
   const key = gateway.masterKeyFile ? `the master key is in ${gateway.masterKeyFile}` : 'the master key is LAP_MASTER_KEY';
-  log.info({ url: gateway.url, dataDir: config.dataDir, masterKeyFile: gateway.masterKeyFile }, 'LAP is up');
+  log.info({ url: gateway.url, dataDir: config.dataDir, masterKeyFile: gateway.masterKeyFile, maxSessions: config.maxLiveSessions }, 'LAP is up');
   process.stderr.write(`\nLAP is up at ${gateway.url}  (API docs: ${gateway.url}/docs)\n${key}; try:\n  curl -H "Authorization: Bearer $(cat ${gateway.masterKeyFile ?? '<key>'})" ${gateway.url}/api/v1/managed_agents/agents\n\n`);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
