@@ -12,7 +12,7 @@ import { adminRoutes } from './admin-routes.ts';
 import { type DataDirLock, lockDataDir, makeDataDir } from './data-dir.ts';
 import { createApiApp } from './api/app.ts';
 import { createApiServer } from './api/server.ts';
-import { authenticate } from './api/auth.ts';
+import { authenticate, MASTER_KEY_RECORD } from './api/auth.ts';
 import { masterKeyFile, secretKeyFile, type GatewayConfig } from './config.ts';
 import { createMetrics } from './metrics.ts';
 import { createLocalRuntime } from './runtime/local/index.ts';
@@ -77,7 +77,7 @@ async function startOnDataDir(config: GatewayConfig, opts: { runtime?: Runtime; 
   const pump = new EventPump({ store, events, hooks, warn: (details, message) => log.warn(details, message), maxEventsPerSession: config.maxEventsPerSession });
   service = new SessionService({ store, sandboxes, pool, events, pump, metrics, log, exitedGraceMs: config.exitedGraceMs, maxLiveSessions: config.maxLiveSessions });
   const reconciler = new Reconciler({ store, service, sandboxes, pool, log, intervalMs: config.reconcileIntervalMs });
-  const tickets = new TicketBook();
+  const tickets = new TicketBook((key) => key.id === MASTER_KEY_RECORD.id || store.apiKeys.get(key.id)?.revokedAt === null);
   let ready = false;
 
   const app = createApiApp({

@@ -13,6 +13,12 @@ interface Ticket {
 
 export class TicketBook {
   readonly #tickets = new Map<string, Ticket>();
+  readonly #stillValid: (key: ApiKeyRecord) => boolean;
+
+  /** `stillValid` is asked again at redeem time, so a key revoked after issuing its ticket opens nothing. */
+  constructor(stillValid: (key: ApiKeyRecord) => boolean) {
+    this.#stillValid = stillValid;
+  }
 
   issue(sessionId: string, key: ApiKeyRecord): { ticket: string; expiresAt: string } {
     this.#sweep();
@@ -26,7 +32,7 @@ export class TicketBook {
   redeem(ticket: string, sessionId: string): ApiKeyRecord | undefined {
     const found = this.#tickets.get(ticket);
     this.#tickets.delete(ticket);
-    if (!found || found.expires < Date.now() || found.sessionId !== sessionId) return undefined;
+    if (!found || found.expires < Date.now() || found.sessionId !== sessionId || !this.#stillValid(found.key)) return undefined;
     return found.key;
   }
 

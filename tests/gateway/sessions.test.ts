@@ -165,6 +165,28 @@ describe.runIf(isRoot)('sessions on the local runtime', () => {
     await gw.json('DELETE', base, undefined, 200);
   });
 
+  it('a terminal ticket opens its own session once, without a header, and nothing once its key is revoked', async () => {
+    const mint = async (name: string) => (await gw.json('POST', '/api/v1/api_keys', { name }, 201)) as { id: string; key: string };
+    const carol = await mint('carol');
+    const asCarol = apiClient(gw.url, carol.key);
+    const session = await asCarol.json('POST', '/api/v1/managed_agents/agents/sh/session?wait=true', {}, 201);
+    const other = await asCarol.json('POST', '/api/v1/managed_agents/agents/sh/session?wait=true', {}, 201);
+    const ticketFor = async (id: string) => (await asCarol.json('POST', `/api/v1/managed_agents/sessions/${id}/tty_ticket`, undefined, 201)).ticket as string;
+    const withTicket = (id: string, ticket: string) => TtyViewer.connect(`${ttyUrl(id)}?ticket=${encodeURIComponent(ticket)}`);
+
+    const ticket = await ticketFor(session.id);
+    const viewer = await withTicket(session.id, ticket);
+    viewer.type('echo by-ticket-$((3*3))\r');
+    await viewer.waitForText('by-ticket-9');
+    await viewer.close();
+    await expect(withTicket(session.id, ticket)).rejects.toThrow(/401/); // spent
+    await expect(withTicket(other.id, await ticketFor(session.id))).rejects.toThrow(/401/); // another session's
+    const beforeRevoke = await ticketFor(session.id);
+    await gw.json('DELETE', `/api/v1/api_keys/${carol.id}`, undefined, 200);
+    await expect(withTicket(session.id, beforeRevoke)).rejects.toThrow(/401/);
+    for (const id of [session.id, other.id]) await gw.json('DELETE', `/api/v1/managed_agents/sessions/${id}`, undefined, 200);
+  });
+
   it("hides a session from every other non-admin key, on the API and the terminal", async () => {
     const mint = async (name: string) => (await gw.json('POST', '/api/v1/api_keys', { name }, 201)).key as string;
     const [alice, bob] = [await mint('alice'), await mint('bob')];
