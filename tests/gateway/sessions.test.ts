@@ -187,6 +187,31 @@ describe.runIf(isRoot)('sessions on the local runtime', () => {
     for (const id of [session.id, other.id]) await gw.json('DELETE', `/api/v1/managed_agents/sessions/${id}`, undefined, 200);
   });
 
+  it('/metrics counts sessions and vault refusals as the API shows them; the pool is for admins', async () => {
+    const scrape = async () => {
+      const text = await (await fetch(`${gw.url}/metrics`)).text();
+      return (name: string) => Number(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    };
+    const session = await gw.json('POST', '/api/v1/managed_agents/agents/sh/session?wait=true', {}, 201);
+    const base = `/api/v1/managed_agents/sessions/${session.id}`;
+    const blocksBefore = (await scrape())('lap_vault_requests_total{decision="block"}') || 0;
+    const trace = `exec 3<>/dev/tcp/api.github.com/80; printf 'TRACE / HTTP/1.1\\r\\nHost: api.github.com\\r\\n\\r\\n' >&3; exec 3>&-`;
+    expect(await (await gw.call('POST', `${base}/exec`, { argv: ['bash', '-c', trace] })).text()).toContain('"code":0');
+    await waitFor(async () => (await gw.json('GET', `${base}/audit`)).data.length > 0, 'the refusal in the audit');
+
+    const metric = await scrape();
+    const sessions = (await gw.json('GET', '/api/v1/managed_agents/sessions?limit=100')).data as { status: string }[];
+    for (const status of ['ready', 'failed', 'dead']) expect(metric(`lap_sessions{status="${status}"}`), status).toBe(sessions.filter((s) => s.status === status).length);
+    expect(metric('lap_vault_requests_total{decision="block"}')).toBe(blocksBefore + 1);
+    expect(metric('lap_warm_pool_sandboxes{harness="shell",state="target"}')).toBe(1);
+
+    const pool = (await gw.json('GET', '/api/v1/admin/pool')).data;
+    expect(pool).toEqual([{ harness: 'shell', target: 1, warm: expect.any(Number), starting: expect.any(Number) }]);
+    const dave = (await gw.json('POST', '/api/v1/api_keys', { name: 'dave' }, 201)).key as string;
+    expect((await apiClient(gw.url, dave).call('GET', '/api/v1/admin/pool')).status).toBe(403);
+    await gw.json('DELETE', base, undefined, 200);
+  });
+
   it("hides a session from every other non-admin key, on the API and the terminal", async () => {
     const mint = async (name: string) => (await gw.json('POST', '/api/v1/api_keys', { name }, 201)).key as string;
     const [alice, bob] = [await mint('alice'), await mint('bob')];
