@@ -1,11 +1,12 @@
 // lap's data commands against a real gateway with the local runtime (issue 5, Proof 1): login through
 // a real PTY (the key never echoed; the config file 0600), every --json output parsed and compared
 // with the API's own data, exec's exit code, prefixes, and errors as one line with a hint and a code.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HARNESS_PACKAGES } from '../../scripts/harness-install.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { LapTerminal, runLap } from '../support/lap.ts';
 import { isRoot, warnIfSkipped } from '../support/root.ts';
@@ -153,6 +154,28 @@ describe.runIf(isRoot)('lap commands', () => {
     expect(printed).toContain('evil\\x9b31mred');
     expect(printed).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
     expect((await lap(['logs', sessionId])).stdout).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+  });
+
+  it('secrets rm removes a secret (the API then answers 404); lap harness ls tells installed from missing', async () => {
+    expect((await lap(['secrets', 'set', 'DOOMED'], 'value\n')).code).toBe(0);
+    expect((await gw.call('GET', '/api/v1/secrets/DOOMED')).status).toBe(200);
+    const removed = await lap(['secrets', 'rm', 'DOOMED']);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect((await gw.call('GET', '/api/v1/secrets/DOOMED')).status).toBe(404);
+    expect((await lap(['secrets', 'rm', 'DOOMED'])).code).toBe(4);
+
+    // codex counts as installed when its pinned package.json and its program are in place.
+    const dir = join(home, 'harnesses');
+    const codex = join(dir, 'codex', 'node_modules');
+    mkdirSync(join(codex, '@openai', 'codex'), { recursive: true });
+    mkdirSync(join(codex, '.bin'));
+    writeFileSync(join(codex, '.bin', 'codex'), '');
+    writeFileSync(join(codex, '@openai', 'codex', 'package.json'), JSON.stringify({ version: HARNESS_PACKAGES.codex!.version }));
+    const listed = await lapJson(['harness', 'ls', '--dir', dir]);
+    expect(listed.map((h: { name: string; installed: boolean }) => [h.name, h.installed])).toEqual(Object.keys(HARNESS_PACKAGES).map((name) => [name, name === 'codex']));
+    expect((await lap(['harness', 'ls', '--dir', dir])).stdout).toContain('claude-code       @anthropic-ai/claude-code@');
+    const unknown = await lap(['harness', 'install', 'nope']);
+    expect(unknown).toEqual({ code: 2, stdout: '', stderr: `lap: unknown harness nope\n  hint: installable: ${Object.keys(HARNESS_PACKAGES).join(', ')}, all\n` });
   });
 
   it('errors are one line with a hint and a documented exit code', async () => {
