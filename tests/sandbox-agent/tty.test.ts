@@ -225,11 +225,15 @@ describe('TTY bytes and flow control', () => {
   });
 
   it('sends bulk output whole, gathered into frames far larger than a PTY read, and the exit after its last byte', async () => {
-    const agent = await startTty({ file: '/bin/sh', args: ['-c', 'stty -echo; read go; head -c 3000000 /dev/zero | tr "\\0" "z"; exit 7'] });
+    // "ready" says echo is off: typed before that, "go" would be echoed into the output.
+    const agent = await startTty({ file: '/bin/sh', args: ['-c', 'stty -echo; printf ready; read go; head -c 3000000 /dev/zero | tr "\\0" "z"; exit 7'] });
     const viewer = await agent.viewer();
+    // It may come before the viewer attached (then it is in the screen snapshot) or after.
+    await viewer.waitFor(() => `${viewer.snapshot}${viewer.text}`.includes('ready'), 'ready');
+    const before = viewer.frames.length;
     viewer.type('go\r');
     await viewer.waitFor(() => controls(viewer, 'exit').length === 1, 'the exit');
-    const output = Buffer.concat(viewer.frames);
+    const output = Buffer.concat(viewer.frames.slice(before));
     expect(output.length).toBe(3_000_000);
     expect(output.every((byte) => byte === 0x7a)).toBe(true);
     // Linux hands out at most ~4 KiB per PTY read: 3 MB would be ~730 frames if each read were one.

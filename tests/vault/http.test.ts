@@ -129,15 +129,37 @@ describe('request bodies', () => {
     expect(chunked.status).toBe(413);
   });
 
-  it('closes a connection whose body it left unread, so the rest is never taken for a request', async () => {
+  it('drops the rest of a body it refused, so the rest is never taken for a request and the connection serves the next one', async () => {
     const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
-    const body = `"${'x'.repeat(5000)}"`;
-    socket.write(`POST /v1/echo HTTP/1.1\r\nhost: t\r\nauthorization: Bearer ${TOKEN}\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+    // The rest of the body holds what would be a request of its own if it were parsed as one.
+    const body = `"${'x'.repeat(5000)}"\r\n\r\nGET /v1/health HTTP/1.1\r\nhost: t\r\n\r\n`;
+    const announced = `POST /v1/echo HTTP/1.1\r\nhost: t\r\nauthorization: Bearer ${TOKEN}\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
+    const next = `POST /v1/echo HTTP/1.1\r\nhost: t\r\nauthorization: Bearer ${TOKEN}\r\ncontent-type: application/json\r\ncontent-length: 4\r\nconnection: close\r\n\r\n"ok"`;
+    socket.write(announced + next);
     let received = '';
     socket.on('data', (chunk) => (received += chunk.toString()));
     await new Promise((resolve) => socket.once('close', resolve));
-    expect(received).toMatch(/^HTTP\/1\.1 413 /);
-    expect(received.toLowerCase()).toContain('connection: close');
+    const statuses = [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+    expect(statuses).toEqual([413, 200]);
+  });
+
+  it('lets a client that is still uploading finish after the 413, instead of resetting it mid-upload', async () => {
+    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    const errors: string[] = [];
+    socket.on('error', (err: NodeJS.ErrnoException) => errors.push(err.code ?? err.message));
+    let received = '';
+    socket.on('data', (chunk) => (received += chunk.toString()));
+    const chunk = 'x'.repeat(10_000);
+    socket.write(`POST /v1/echo HTTP/1.1\r\nhost: t\r\nauthorization: Bearer ${TOKEN}\r\ncontent-length: ${20 * chunk.length}\r\n\r\n${chunk}`);
+    await expect.poll(() => received).toMatch(/^HTTP\/1\.1 413 /);
+    for (let i = 1; i < 20; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      socket.write(chunk);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(errors).toEqual([]);
+    expect(socket.destroyed).toBe(false);
+    socket.destroy();
   });
 
   it('stops waiting for a body when the client goes away halfway through it', async () => {

@@ -66,9 +66,22 @@ async function answer(router: Router, { guards = [] }: ServeOptions, raw: Incomi
   } catch (err) {
     reply = err instanceof HttpError ? err.toReply() : errorReply(500, 'internal', (err as Error).message);
   }
-  // A body left unread (refused early) would be parsed as the next request: close instead.
-  if (!raw.complete) res.shouldKeepAlive = false;
+  if (!raw.complete) discardRest(raw);
   if (!res.destroyed) sendReply(res, reply);
+}
+
+/** How long a client may go on sending a body that was refused before the connection is cut. */
+const DISCARD_MS = 5_000;
+
+/**
+ * A body refused early (413) is read to its end and dropped: the client, still uploading, then gets the
+ * reply instead of a reset (EPIPE), and the rest is never taken for a request. One that keeps sending
+ * past DISCARD_MS is cut off.
+ */
+function discardRest(raw: IncomingMessage): void {
+  const timer = setTimeout(() => raw.socket.destroy(), DISCARD_MS);
+  const stop = () => clearTimeout(timer);
+  raw.once('end', stop).once('close', stop).resume();
 }
 
 function route(router: Router, req: HttpRequest): Reply | Promise<Reply> {
