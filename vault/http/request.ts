@@ -30,7 +30,7 @@ export class HttpRequest {
 
   /**
    * The whole body as UTF-8 text. Past `maxBytes` (announced or sent) it throws a 413 with
-   * `tooLargeMessage` and stops reading: the reply then closes the connection.
+   * `tooLargeMessage` and stops reading: the router then drops the rest of the body (see discardRest).
    */
   text(maxBytes: number, tooLargeMessage: string): Promise<string> {
     const tooLarge = () => new HttpError(413, 'too_large', tooLargeMessage);
