@@ -3,10 +3,11 @@
 // key, hands the agent's 101 back to the client and from then on relays bytes without parsing a frame:
 // frames pass unchanged both ways (the client's masked, the agent's not, as WebSocket requires), and
 // pipe()'s backpressure makes a slow client slow the agent's stream, where its flow control takes over.
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { connect as connectTcp, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { refuseUpgrade } from '../../vault/http/reply.ts';
 import { ApiError } from '../api/errors.ts';
 import type { ApiKeyRecord } from '../store/types.ts';
 import type { SessionService } from './service.ts';
@@ -132,7 +133,5 @@ function splice(client: Duplex, upstream: Socket, open: Set<Duplex>, onActivity:
 function refuse(socket: Duplex, err: unknown, log: TtyProxyDeps['log']): void {
   if (!(err instanceof ApiError)) log.error({ err }, 'unhandled error opening a terminal');
   const { status, code, message, details } = err instanceof ApiError ? err : INTERNAL;
-  const body = JSON.stringify({ error: { code, message, details } });
-  const auth = status === 401 ? 'www-authenticate: Bearer\r\n' : '';
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n${auth}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  refuseUpgrade(socket, status, code, message, details as unknown[], status === 401 ? { 'www-authenticate': 'Bearer' } : {});
 }

@@ -56,7 +56,8 @@ export function sendReply(res: ServerResponse, { status, headers = {}, body }: R
 }
 
 /** A refused WebSocket upgrade: the socket never became a ServerResponse, so the answer is written raw. */
-export function refuseUpgrade(socket: Duplex, status: number, code: string, message: string): void {
-  const body = JSON.stringify(errorBody(code, message));
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+export function refuseUpgrade(socket: Duplex, status: number, code: string, message: string, details: unknown[] = [], headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(errorBody(code, message, details));
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\n${extra}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
