@@ -1,6 +1,6 @@
 // Reads a text/event-stream body into messages (the subset our own agent and vault send: id, event,
 // data; comments and retry ignored).
-import { MAX_LINE_CHARS } from '../../sandbox-agent/lines.ts';
+import { MAX_LINE_CHARS, readLines } from '../../sandbox-agent/lines.ts';
 
 export interface SseMessage {
   id: string | undefined;
@@ -8,29 +8,27 @@ export interface SseMessage {
   data: string;
 }
 
-/** Throws on a message past `maxChars` (see MAX_LINE_CHARS): a sandbox's stream must not exhaust its reader. */
+/** Throws on an event past `maxChars` (see MAX_LINE_CHARS): a sandbox's stream must not exhaust its reader. */
 export async function* readSse(body: ReadableStream<Uint8Array>, maxChars = MAX_LINE_CHARS): AsyncGenerator<SseMessage> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const chunk of body) {
-    const scanFrom = Math.max(0, buffer.length - 1);
-    buffer += decoder.decode(chunk, { stream: true });
-    let end = buffer.indexOf('\n\n', scanFrom);
-    while (end !== -1) {
-      const message = parseBlock(buffer.slice(0, end));
-      buffer = buffer.slice(end + 2);
-      if (message) yield message;
-      end = buffer.indexOf('\n\n');
+  let block: string[] = [];
+  let size = 0;
+  for await (const line of readLines(body, maxChars)) {
+    if (line !== '') {
+      block.push(line);
+      if ((size += line.length) > maxChars) throw new Error(`an event longer than ${maxChars} characters: the stream is not the event stream expected`);
+      continue;
     }
-    if (buffer.length > maxChars) throw new Error(`an event longer than ${maxChars} characters: the stream is not the event stream expected`);
+    const message = parseBlock(block);
+    [block, size] = [[], 0];
+    if (message) yield message;
   }
 }
 
-function parseBlock(block: string): SseMessage | undefined {
+function parseBlock(lines: string[]): SseMessage | undefined {
   let id: string | undefined;
   let event = 'message';
   const data: string[] = [];
-  for (const line of block.split('\n')) {
+  for (const line of lines) {
     const colon = line.indexOf(':');
     if (colon === 0) continue;
     const field = colon === -1 ? line : line.slice(0, colon);
