@@ -9,6 +9,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo, LookupFunction } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { Agent } from 'undici';
+import { endToEndHeaders, type HeaderMap } from '../../vault/intercept/headers.ts';
 import { mintUpstreamCertificate } from './upstream-cert.ts';
 
 export interface FloorSetup {
@@ -18,13 +19,10 @@ export interface FloorSetup {
   http2: boolean;
 }
 
-/** Request headers that describe one connection, not the request: never forwarded. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'host']);
-
-function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = String(value);
-  return out;
+/** The request's end-to-end headers, as the vault forwards them; undici names the host from the origin. */
+function forwardedHeaders(headers: IncomingHttpHeaders): HeaderMap {
+  const { host: _host, ...forwarded } = endToEndHeaders(headers);
+  return forwarded;
 }
 
 async function forward(agent: Agent, port: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
