@@ -1,7 +1,7 @@
 // The REST API over a real HTTP server and a real SQLite store: every documented route walked, keys,
 // secrets that never come back, agents, the OpenAPI document and /docs.
 import type { Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { requireKey } from '../../gateway/api/auth.ts';
 import type { GatewayEnv } from '../../gateway/api/env.ts';
 import type { RouteSpec } from '../../gateway/api/route.ts';
 import { prepareValidRequests, type ValidRequest, WALK_SECRET_VALUE } from './support/api-fixtures.ts';
+import { rawExchange } from '../support/raw-http.ts';
 import { type ApiServer, startApiServer } from './support/api-server.ts';
 import { type Answer, fillPath, isErrorShape, send, type RequestOptions } from './support/http.ts';
 
@@ -31,17 +32,6 @@ async function call(method: string, path: string, options: RequestOptions = {}):
 }
 
 const admin = (options: RequestOptions = {}) => ({ key: server.masterKey, ...options });
-
-/** One request written as raw bytes, for request lines fetch would never send; read until the server closes. */
-function rawRequest(bytes: string): Promise<{ head: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(new URL(server.url).port), '127.0.0.1', () => socket.write(bytes));
-    let text = '';
-    socket.on('data', (chunk) => (text += chunk));
-    socket.once('error', reject);
-    socket.once('close', () => resolve({ head: text.slice(0, text.indexOf('\r\n\r\n')), body: text.slice(text.indexOf('\r\n\r\n') + 4) }));
-  });
-}
 
 function operations(): { method: string; path: string; op: any }[] {
   return Object.entries(doc.paths as Record<string, any>).flatMap(([path, item]) =>
@@ -383,7 +373,7 @@ describe('request handling', () => {
 
   it('answers a request target that makes no URL with 400 in the error shape, and logs no error', async () => {
     for (const target of ['http://[', 'http://%zz/', 'http://a:99999/']) {
-      const answer = await rawRequest(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      const answer = await rawExchange(server.url, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
       expect(answer.head, target).toMatch(/^HTTP\/1\.1 400 /);
       expect(JSON.parse(answer.body)).toEqual({ error: { code: 'malformed_request', message: 'the request target is not a valid URL', details: [] } });
     }

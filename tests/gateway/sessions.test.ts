@@ -8,6 +8,7 @@ import { connect as connectTcp } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxHandle } from '../../gateway/runtime/types.ts';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.ts';
+import { rawExchange } from '../support/raw-http.ts';
 import { apiClient, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { isRoot, warnIfSkipped } from '../support/root.ts';
 import { TtyViewer } from '../sandbox-agent/tty-client.ts';
@@ -292,20 +293,6 @@ function upgradeWithout(base: string, path: string, key: string): Promise<{ stat
     req.once('upgrade', () => reject(new Error('upgraded without a key')));
     req.once('error', reject);
     req.end();
-  });
-}
-
-/** Writes one raw request and reads the answer until the server closes: head and body. */
-function rawExchange(base: string, request: string): Promise<{ head: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = connectTcp(Number(new URL(base).port), '127.0.0.1', () => socket.write(request));
-    let text = '';
-    socket.on('data', (chunk) => (text += chunk));
-    socket.once('error', reject);
-    socket.once('close', () => {
-      const end = text.indexOf('\r\n\r\n');
-      resolve({ head: text.slice(0, end), body: text.slice(end + 4) });
-    });
   });
 }
 
