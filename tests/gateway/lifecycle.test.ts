@@ -148,17 +148,12 @@ describe.runIf(isRoot)('failures and idle reaping', () => {
     return session.id as string;
   };
   const handleOf = (id: string) => gw.gateway.store.sandboxes.get(gw.gateway.store.sessions.get(id)!.sandboxId!)!.handle as SandboxHandle;
-  const statusWithin = async (id: string, limitMs: number) => {
-    let session: any;
-    await waitFor(async () => (session = await gw.json('GET', `/api/v1/managed_agents/sessions/${id}`)).status !== 'ready', `session ${id} to leave ready`, limitMs);
-    return session;
-  };
 
   it('a killed harness fails the session with its signal, and restart brings it back', async () => {
     const id = await start();
     const viewer = await TtyViewer.connect(ttyUrl(gw.url, id), { headers: { authorization: `Bearer ${gw.key}` } });
     viewer.type('kill -9 $$\r');
-    const session = await statusWithin(id, NOTICE_LIMIT_MS);
+    const session = await statusOf(gw, id, NOTICE_LIMIT_MS);
     expect(session.status).toBe('failed');
     expect(session.failure_reason).toContain('SIGKILL');
     await viewer.close();
@@ -171,7 +166,7 @@ describe.runIf(isRoot)('failures and idle reaping', () => {
       const id = await start();
       const pid = (handleOf(id).detail as { pids: Record<string, { pid: number }> }).pids[part]!.pid;
       process.kill(pid, 'SIGKILL');
-      const session = await statusWithin(id, NOTICE_LIMIT_MS);
+      const session = await statusOf(gw, id, NOTICE_LIMIT_MS);
       expect(session.status).toBe('failed');
       expect(session.failure_reason).toContain(part);
     });
@@ -197,7 +192,7 @@ describe.runIf(isRoot)('failures and idle reaping', () => {
     const typing = setInterval(() => viewer.type('true\r'), 500);
     const idle = await start('idle');
     try {
-      const reaped = await statusWithin(idle, 20_000);
+      const reaped = await statusOf(gw, idle, 20_000);
       expect(reaped.status).toBe('dead');
       expect(reaped.failure_reason).toMatch(/idle/);
       expect((await gw.json('GET', `/api/v1/managed_agents/sessions/${busy}`)).status).toBe('ready');
