@@ -10,6 +10,7 @@ import { apiClient, startGatewayProcess, startTestGateway, type TestGateway } fr
 import { isRoot, warnIfSkipped } from '../support/root.ts';
 import { TtyViewer } from '../sandbox-agent/tty-client.ts';
 import { runLap } from '../support/lap.ts';
+import { vaultRefusals } from '../support/vault-refusals.ts';
 
 warnIfSkipped('gateway lifecycle (local runtime)');
 const MASTER = `lap_master_${'t'.repeat(43)}`;
@@ -89,9 +90,7 @@ describe.runIf(isRoot)('a sandbox that makes events without end', () => {
   it('fails its session at LAP_MAX_EVENTS_PER_SESSION, keeps the events so far and removes the sandbox', async () => {
     const session = await gw.json('POST', '/api/v1/managed_agents/agents/sh/session?wait=true', {}, 201);
     const sandboxId = gw.gateway.store.sessions.get(session.id)!.sandboxId!;
-    // Each refused TRACE is one audit event; the vault refuses it before dialling anything.
-    const flood = `for i in $(seq ${2 * LIMIT}); do exec 3<>/dev/tcp/api.github.com/80 || exit 1; printf 'TRACE / HTTP/1.1\\r\\nHost: api.github.com\\r\\n\\r\\n' >&3; exec 3>&-; done`;
-    void gw.call('POST', `/api/v1/managed_agents/sessions/${session.id}/exec`, { argv: ['bash', '-c', flood] }).then((r) => r.text()).catch(() => '');
+    void gw.call('POST', `/api/v1/managed_agents/sessions/${session.id}/exec`, { argv: vaultRefusals(2 * LIMIT) }).then((r) => r.text()).catch(() => '');
     const ended = await statusOf(gw, session.id, 30_000);
     expect(ended.status).toBe('failed');
     expect(ended.failure_reason).toBe(`its sandbox sent ${LIMIT} events, the most a session keeps (LAP_MAX_EVENTS_PER_SESSION); the events so far are kept`);
